@@ -1,0 +1,132 @@
+#include "actors/account_directory.hpp"
+
+#include <chrono>
+
+#include "actors/account_actor.hpp"
+#include "actors/account_ops.hpp"
+#include "ledger/clearing.hpp"
+#include "ledger/currency.hpp"
+
+namespace settle::actors {
+
+using protocol::error_code;
+using protocol::op_kind;
+
+account_directory::account_directory(caf::actor_config& cfg, uint32_t account_idle_ms)
+    : caf::event_based_actor(cfg), account_idle_ms_(account_idle_ms) {
+  // nop
+}
+
+const caf::actor& account_directory::activate(const std::string& id, slot& s) {
+  s.last_used_tick = tick_;
+  if (!s.active) {
+    s.active = spawn<account_actor, caf::linked>(id, s.state, caf::actor_cast<caf::actor>(this));
+    active_ids_.insert(id);
+    if (!sweep_armed_) {
+      sweep_armed_ = true;
+      delayed_send(this, std::chrono::milliseconds(account_idle_ms_ / 2 + 1), sweep_atom::value);
+    }
+  }
+  return s.active;
+}
+
+protocol::response account_directory::open(const protocol::request& req) {
+  if (ledger::is_reserved_account(req.account))
+    return protocol::make_error(op_kind::open, req.rid, error_code::bad_request,
+                                "field 'account': ids starting with 'house:' or 'partner:' are "
+                                "reserved");
+  auto currency = ledger::pack_currency(req.currency);
+  auto it = accounts_.find(req.account);
+  if (it != accounts_.end()) {
+    // The currency never changes, so the idle copy is right even while an actor is active.
+    if (it->second.state.currency != currency)
+      return protocol::make_error(op_kind::open, req.rid, error_code::account_exists,
+                                  "account '" + req.account + "' exists with currency " +
+                                      ledger::currency_text(it->second.state.currency));
+  } else {
+    slot s;
+    s.state.currency = currency;
+    accounts_.emplace(req.account, s);
+  }
+  protocol::response resp;
+  resp.op = op_kind::open;
+  resp.rid = req.rid;
+  resp.account = req.account;
+  resp.currency = req.currency;
+  resp.kind = protocol::account_kind::player;
+  return resp;
+}
+
+void account_directory::sweep() {
+  ++tick_;
+  // Idle for two sweep periods (at least account_idle_ms): hand the state back.
+  for (const auto& id : active_ids_) {
+    auto& s = accounts_.find(id)->second;
+    if (!s.passivating && tick_ - s.last_used_tick >= 2) {
+      s.passivating = true;
+      send(s.active, passivate_atom::value);
+    }
+  }
+  sweep_armed_ = !active_ids_.empty();
+  if (sweep_armed_)
+    delayed_send(this, std::chrono::milliseconds(account_idle_ms_ / 2 + 1), sweep_atom::value);
+}
+
+caf::behavior account_directory::make_behavior() {
+  auto unknown = [](const std::string& id) {
+    leg_result r;
+    r.error = error_code::unknown_account;
+    r.message = "account '" + id + "' does not exist";
+    return r;
+  };
+  return {
+      // Results are untyped messages because some branches delegate to the account actor.
+      [=, this](const protocol::request& req) -> caf::result<caf::message> {
+        if (req.op == op_kind::open)
+          return caf::make_message(open(req));
+        auto it = accounts_.find(req.account);
+        if (it == accounts_.end())
+          return caf::make_message(
+              protocol::make_error(req.op, req.rid, error_code::unknown_account,
+                                   "account '" + req.account + "' does not exist"));
+        auto& s = it->second;
+        if (s.active)
+          return delegate(activate(req.account, s), req);
+        return caf::make_message(answer_account_request(req.account, s.state, req));
+      },
+      [=, this](leg_atom a, const std::string& id,
+                const ledger::leg& l) -> caf::result<caf::message> {
+        auto it = accounts_.find(id);
+        if (it == accounts_.end())
+          return caf::make_message(unknown(id));
+        return delegate(activate(id, it->second), a, id, l);
+      },
+      [=, this](peek_atom a, const std::string& id) -> caf::result<caf::message> {
+        auto it = accounts_.find(id);
+        if (it == accounts_.end())
+          return caf::make_message(unknown(id));
+        if (it->second.active)
+          return delegate(it->second.active, a, id);
+        return caf::make_message(describe(it->second.state));
+      },
+      [=, this](passivated_atom, const std::string& id, const ledger::account_state& st) {
+        auto& s = accounts_.find(id)->second;
+        assert(s.passivating && s.active);
+        assert(st.version >= s.state.version && st.currency == s.state.currency);
+        s.state = st;
+        send(s.active, stop_atom::value);  // after everything we forwarded: it bounces those
+        s.active = nullptr;
+        s.passivating = false;
+        active_ids_.erase(id);
+      },
+      [=, this](sweep_atom) { sweep(); },
+      [=, this](stats_atom) {
+        shard_stats st;
+        st.accounts = accounts_.size();
+        st.active_accounts = active_ids_.size();
+        return st;
+      },
+  };
+}
+
+}  // namespace settle::actors

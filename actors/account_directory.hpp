@@ -1,0 +1,44 @@
+// Owns the accounts hashed to it: their compact state while idle, their actor while active.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+#include <caf/event_based_actor.hpp>
+
+#include "actors/messages.hpp"
+#include "ledger/account_rules.hpp"
+
+namespace settle::actors {
+
+/// Activates account actors on demand and passivates them after `account_idle_ms` without
+/// use. Serves opens, and reads of idle accounts, without activating anything.
+class account_directory : public caf::event_based_actor {
+public:
+  account_directory(caf::actor_config& cfg, uint32_t account_idle_ms);
+
+  caf::behavior make_behavior() override;
+
+private:
+  struct slot {
+    ledger::account_state state;  // authoritative only while `active` is null
+    caf::actor active;
+    uint64_t last_used_tick = 0;
+    bool passivating = false;
+  };
+
+  /// The account's actor, spawning it if the account is idle.
+  const caf::actor& activate(const std::string& id, slot& s);
+  protocol::response open(const protocol::request& req);
+  void sweep();
+
+  absl::flat_hash_map<std::string, slot> accounts_;
+  absl::flat_hash_set<std::string> active_ids_;
+  uint32_t account_idle_ms_;
+  uint64_t tick_ = 0;
+  bool sweep_armed_ = false;
+};
+
+}  // namespace settle::actors

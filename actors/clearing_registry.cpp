@@ -1,0 +1,79 @@
+#include "actors/clearing_registry.hpp"
+
+#include "actors/clearing_actor.hpp"
+
+namespace settle::actors {
+
+using protocol::error_code;
+using protocol::op_kind;
+
+clearing_registry::clearing_registry(caf::actor_config& cfg,
+                                     std::shared_ptr<const routing> routes)
+    : caf::event_based_actor(cfg), routes_(std::move(routes)) {
+  // nop
+}
+
+const caf::actor& clearing_registry::clearing_for(const std::string& partner) {
+  auto& slot = clearing_[partner];
+  if (!slot)
+    slot = spawn<clearing_actor, caf::linked>(partner);
+  return slot;
+}
+
+void clearing_registry::route(delta_batch& batch) {
+  for (auto& d : batch.deltas)
+    send(clearing_for(d.partner), delta_atom::value, std::move(d));
+}
+
+void clearing_registry::answer(const protocol::request& req,
+                               caf::typed_response_promise<protocol::response> rp) {
+  std::string owner;
+  if (req.op == op_kind::balance) {
+    ledger::clearing_owner parsed;
+    ledger::currency_code currency = 0;
+    bool valid = false;
+    ledger::parse_reserved_account(req.account, parsed, currency, valid);
+    owner = parsed.partner;
+    if (!valid || !clearing_.contains(owner)) {
+      rp.deliver(protocol::make_error(req.op, req.rid, error_code::unknown_account,
+                                      "account '" + req.account + "' does not exist"));
+      return;
+    }
+  } else {
+    owner = req.partner;
+    if (!clearing_.contains(owner)) {
+      rp.deliver(protocol::make_error(req.op, req.rid, error_code::unknown_partner,
+                                      "partner '" + req.partner + "' has no transactions"));
+      return;
+    }
+  }
+  // Sent after the deltas routed above, so the clearing actor has them all (FIFO).
+  rp.delegate(clearing_[owner], req);
+}
+
+caf::behavior clearing_registry::make_behavior() {
+  return {
+      [=, this](delta_atom, delta_batch& batch) { route(batch); },
+      [=, this](const protocol::request& req) {
+        auto rp = make_response_promise<protocol::response>();
+        auto left = std::make_shared<size_t>(routes_->ledger_shards.size());
+        for (auto& shard : routes_->ledger_shards) {
+          request(shard, caf::infinite, flush_atom::value)
+              .then(
+                  [=, this](delta_batch& batch) mutable {
+                    route(batch);
+                    if (--*left == 0)
+                      answer(req, rp);
+                  },
+                  [=, this](caf::error& err) mutable {
+                    if (rp.pending())
+                      rp.deliver(protocol::make_error(req.op, req.rid, error_code::internal,
+                                                      "ledger shard failed: " + to_string(err)));
+                  });
+        }
+        return rp;
+      },
+  };
+}
+
+}  // namespace settle::actors

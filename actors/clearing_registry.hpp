@@ -1,0 +1,34 @@
+// Finds the clearing actor of each partner (and the house) and makes queries exact.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <absl/container/flat_hash_map.h>
+#include <caf/event_based_actor.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/routing.hpp"
+
+namespace settle::actors {
+
+/// Spawns clearing actors on first use and routes batched deltas to them. Before answering a
+/// `partner` or house/partner `balance` query it collects every ledger shard's unflushed
+/// deltas, so an answer includes every transaction acknowledged before the query was sent.
+class clearing_registry : public caf::event_based_actor {
+public:
+  clearing_registry(caf::actor_config& cfg, std::shared_ptr<const routing> routes);
+
+  caf::behavior make_behavior() override;
+
+private:
+  void route(delta_batch& batch);
+  const caf::actor& clearing_for(const std::string& partner);
+  void answer(const protocol::request& req,
+              caf::typed_response_promise<protocol::response> rp);
+
+  std::shared_ptr<const routing> routes_;
+  absl::flat_hash_map<std::string, caf::actor> clearing_;  // "" is the house
+};
+
+}  // namespace settle::actors

@@ -1,0 +1,107 @@
+// settled: the settlement engine. Loads configuration, starts the actor layer and the TCP
+// gateway, prints where it listens, and runs until SIGINT or SIGTERM.
+#include <csignal>
+#include <filesystem>
+#include <future>
+#include <iostream>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/engine.hpp"
+#include "config/engine_config.hpp"
+#include "gateway/session.hpp"
+
+namespace {
+
+volatile std::sig_atomic_t stop_requested = 0;
+
+void on_signal(int) {
+  stop_requested = 1;
+}
+
+settle::actors::engine_options engine_options_from(const settle::config::engine_config& cfg) {
+  settle::actors::engine_options o;
+  o.account_shards = cfg.account_shards;
+  o.ledger_shards = cfg.ledger_shards;
+  o.account_idle_ms = cfg.account_idle_ms;
+  o.shard.max_amount = cfg.max_amount;
+  o.shard.id_retention_s = static_cast<int64_t>(cfg.id_retention_s);
+  o.shard.partner_flush_interval_us = cfg.partner_flush_interval_us;
+  o.shard.max_pending = cfg.max_shard_queue;
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  settle::config::engine_config cfg;
+  try {
+    int exit_code = 0;
+    if (!settle::config::parse_command_line(argc, argv, cfg, exit_code))
+      return exit_code;
+    settle::config::validate(cfg);
+    std::filesystem::create_directories(cfg.data_dir);
+  } catch (const std::exception& e) {
+    std::cerr << "settled: " << e.what() << "\n";
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  if (cfg.tokens.empty())
+    spdlog::warn("no tokens configured: every request will be refused (set SETTLE_ADMIN_TOKEN "
+                 "or add [[auth.tokens]])");
+
+  caf::actor_system_config sys_cfg;
+  sys_cfg.load<caf::io::middleman>();
+  if (cfg.worker_threads > 0)
+    sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.worker_threads));
+  caf::actor_system sys{sys_cfg};
+
+  settle::actors::engine eng{sys, engine_options_from(cfg)};
+  settle::gateway::gateway_options gw;
+  gw.max_frame_bytes = cfg.max_frame_bytes;
+  gw.max_in_flight_per_connection = cfg.max_in_flight_per_connection;
+  gw.max_connections = cfg.max_connections;
+  auto ctx = std::make_shared<settle::gateway::gateway_context>(
+      eng.shared_routes(), gw, settle::gateway::token_table{cfg.tokens});
+
+  // Bind inside the broker (its doorman belongs to it) and report the port back here.
+  std::promise<caf::expected<uint16_t>> bound;
+  auto bound_future = bound.get_future();
+  auto listener = sys.middleman().spawn_broker(
+      [ctx, &bound, host = cfg.listen_host, port = cfg.listen_port](caf::io::broker* self) {
+        auto res = self->add_tcp_doorman(port, host.c_str(), true);
+        if (!res) {
+          bound.set_value(res.error());
+          self->quit();
+          return caf::behavior{};
+        }
+        bound.set_value(res->second);
+        return settle::gateway::acceptor(self, ctx);
+      });
+  auto port = bound_future.get();
+  if (!port) {
+    std::cerr << "settled: cannot listen on " << cfg.listen_host << ":" << cfg.listen_port << ": "
+              << sys.render(port.error()) << "\n";
+    eng.shutdown();
+    return 1;
+  }
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::cout << "settled listening on " << cfg.listen_host << ":" << *port << std::endl;
+  spdlog::info("{} account shards, {} ledger shards, max_frame_bytes {}, max in flight {}",
+               cfg.account_shards, cfg.ledger_shards, cfg.max_frame_bytes,
+               cfg.max_in_flight_per_connection);
+
+  while (!stop_requested)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+
+  spdlog::info("stopping");
+  caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
+  eng.shutdown();
+  // Sessions are linked to the listener, so they end with it and close their connections;
+  // the actor system's destructor then waits for the remaining actors.
+  return 0;
+}

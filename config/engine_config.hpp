@@ -1,0 +1,55 @@
+// Engine configuration: defaults, TOML file, command-line overrides (in that order).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "protocol/messages.hpp"
+
+namespace settle::config {
+
+/// One access token and what it may do.
+struct token_entry {
+  std::string token;
+  protocol::role granted_role = protocol::role::viewer;
+  std::string partner;  // only for role::partner
+};
+
+/// Everything `settled` can be told. Units are in the names.
+struct engine_config {
+  // [server]
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 7400;
+  std::string data_dir = "./data";
+  uint32_t max_frame_bytes = 1u << 20;
+  uint32_t max_connections = 1024;
+  uint32_t max_in_flight_per_connection = 4096;
+  // [engine]
+  uint32_t account_shards = 8;       // account directories (accounts hashed by id)
+  uint32_t ledger_shards = 8;        // idempotency shards (ids hashed by partner and id)
+  uint32_t worker_threads = 0;       // CAF scheduler threads; 0 = number of cores
+  int64_t max_amount = 1'000'000'000'000;  // largest amount of one transaction, minor units
+  uint64_t id_retention_s = 7 * 24 * 3600; // how long transaction ids are remembered
+  uint32_t account_idle_ms = 5000;   // an account actor idle this long is passivated
+  uint32_t partner_flush_interval_us = 1000;  // ledger shards push partner deltas this often
+  uint32_t max_shard_queue = 100000;  // requests waiting in one shard before `overloaded`
+  // [auth]
+  std::vector<token_entry> tokens;
+  // [log]
+  std::string log_level = "info";
+};
+
+/// Loads `path` (TOML) over the defaults. Throws std::runtime_error naming the key on a bad
+/// value. An empty path loads nothing.
+engine_config load_file(const std::string& path);
+
+/// Parses command-line flags of `settled` (including --config FILE, which is loaded first,
+/// then every other flag overrides it) and SETTLE_ADMIN_TOKEN from the environment.
+/// Returns false if the program should exit (e.g. --help printed); `exit_code` says how.
+bool parse_command_line(int argc, char** argv, engine_config& out, int& exit_code);
+
+/// Throws std::runtime_error when a value is out of range (e.g. zero shards).
+void validate(const engine_config&);
+
+}  // namespace settle::config

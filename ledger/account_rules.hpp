@@ -1,0 +1,49 @@
+// The rules for changing one account's balance: floors, status, currency, overflow.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ledger/currency.hpp"
+#include "protocol/messages.hpp"
+
+namespace settle::ledger {
+
+using protocol::account_kind;
+using protocol::account_status;
+using protocol::error_code;
+using protocol::txn_kind;
+
+/// Compact state of one account (what an idle account costs, besides its id).
+struct account_state {
+  int64_t balance = 0;
+  uint64_t version = 0;  // +1 per applied change
+  currency_code currency = 0;
+  account_kind kind = account_kind::player;
+  account_status status = account_status::active;
+};
+
+/// Which side of a transaction an account is on.
+enum class leg_side : uint8_t { debit, credit };
+
+/// One account's part of a transaction.
+struct leg {
+  txn_kind kind = txn_kind::bet;
+  leg_side side = leg_side::debit;
+  int64_t amount = 0;  // > 0
+  currency_code currency = 0;
+  bool transfer_target = false;  // the credited side of a transfer
+};
+
+/// The player-side leg of a transaction of `kind` (transfers: the source account).
+leg_side player_side(txn_kind kind);
+
+/// True if this kind is refused on a blocked account. Bets, deposits and transfers are;
+/// wins, rollbacks and withdrawals are not, so a player's own money is never trapped.
+bool blocked_refuses(txn_kind kind, bool transfer_target);
+
+/// Checks `l` against `acc` and applies it (balance and version) when allowed.
+/// Returns error_code::none on success; on refusal `acc` is unchanged and `why` says why.
+error_code apply_leg(account_state& acc, const leg& l, std::string& why);
+
+}  // namespace settle::ledger

@@ -1,0 +1,49 @@
+#include "protocol/frame.hpp"
+
+#include <cassert>
+#include <cstring>
+
+namespace settle::protocol {
+
+frame_reader::frame_reader(uint32_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {
+  // nop
+}
+
+void frame_reader::feed(const char* data, size_t size) {
+  // Drop consumed bytes once they are the larger part of the buffer: amortized O(1) per byte.
+  if (pos_ > 0 && pos_ * 2 >= buf_.size()) {
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
+    pos_ = 0;
+  }
+  buf_.insert(buf_.end(), data, data + size);
+}
+
+frame_reader::status frame_reader::next(std::string_view& body) {
+  if (failed_)
+    return failure_;
+  size_t avail = buf_.size() - pos_;
+  if (avail < frame_header_bytes)
+    return status::need_more;
+  const auto* p = reinterpret_cast<const unsigned char*>(buf_.data() + pos_);
+  uint32_t len = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+  if (len == 0 || len > max_frame_bytes_) {
+    failed_ = true;
+    failure_ = len == 0 ? status::empty : status::too_large;
+    return failure_;
+  }
+  if (avail - frame_header_bytes < len)
+    return status::need_more;
+  body = std::string_view{buf_.data() + pos_ + frame_header_bytes, len};
+  pos_ += frame_header_bytes + len;
+  return status::frame;
+}
+
+void put_frame_length(std::vector<char>& out, size_t offset, uint32_t length) {
+  assert(out.size() >= offset + frame_header_bytes);
+  out[offset] = static_cast<char>((length >> 24) & 0xff);
+  out[offset + 1] = static_cast<char>((length >> 16) & 0xff);
+  out[offset + 2] = static_cast<char>((length >> 8) & 0xff);
+  out[offset + 3] = static_cast<char>(length & 0xff);
+}
+
+}  // namespace settle::protocol

@@ -1,0 +1,132 @@
+// Protocol v1 messages as plain C++ values: what the codec decodes from and encodes to frames.
+// No CAF, no sockets: the client library and the engine both use these.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace settle::protocol {
+
+inline constexpr uint32_t protocol_version = 1;
+
+/// Error codes of protocol v1 (docs/protocol.md). `none` means success.
+enum class error_code : uint8_t {
+  none = 0,
+  bad_request,
+  unauthenticated,
+  forbidden,
+  unknown_account,
+  account_exists,
+  account_blocked,
+  currency_mismatch,
+  invalid_amount,
+  insufficient_funds,
+  id_conflict,
+  rolled_back,
+  ref_mismatch,
+  unknown_partner,
+  overloaded,
+  unavailable,
+  internal,
+};
+
+/// Request operations.
+enum class op_kind : uint8_t { hello, open, txn, balance, partner, block, unblock };
+
+/// Transaction kinds of the `txn` op.
+enum class txn_kind : uint8_t { bet, win, rollback, deposit, withdraw, transfer };
+
+/// Account kinds: players are opened by clients, house and partner accounts on first use.
+enum class account_kind : uint8_t { player, partner, house };
+
+/// Account status: blocked accounts refuse bets, deposits and transfers.
+enum class account_status : uint8_t { active, blocked };
+
+/// Outcome of a successful `txn`.
+enum class txn_status : uint8_t { applied, duplicate, noop };
+
+/// Client roles bound to tokens.
+enum class role : uint8_t { admin, partner, viewer };
+
+std::string_view to_string(error_code);
+std::string_view to_string(op_kind);
+std::string_view to_string(txn_kind);
+std::string_view to_string(account_kind);
+std::string_view to_string(account_status);
+std::string_view to_string(txn_status);
+std::string_view to_string(role);
+
+/// Parse helpers: return false when the text names no value.
+bool parse(std::string_view, error_code&);
+bool parse(std::string_view, op_kind&);
+bool parse(std::string_view, txn_kind&);
+bool parse(std::string_view, account_kind&);
+bool parse(std::string_view, account_status&);
+bool parse(std::string_view, txn_status&);
+bool parse(std::string_view, role&);
+
+/// True only for errors where a retry with the same transaction id may succeed.
+constexpr bool is_retryable(error_code e) {
+  return e == error_code::overloaded || e == error_code::unavailable || e == error_code::internal;
+}
+
+/// One decoded request. Flat on purpose: one struct for all ops keeps the codec and routing
+/// simple; fields an op does not use stay empty.
+struct request {
+  op_kind op = op_kind::hello;
+  uint64_t rid = 0;
+  std::string token;     // hello
+  std::string account;   // open, txn, balance, block, unblock
+  std::string currency;  // open, txn
+  std::string partner;   // txn (bet/win/rollback), partner
+  // txn only
+  std::string id;
+  txn_kind kind = txn_kind::bet;
+  int64_t amount = 0;
+  bool has_amount = false;  // amount is optional on rollback only
+  std::string round, game, ref, to;
+};
+
+/// Per-currency live totals of one partner.
+struct currency_totals {
+  std::string currency;
+  int64_t bets = 0, wins = 0, rollbacks = 0;
+  uint64_t bet_count = 0, win_count = 0, rollback_count = 0;
+  int64_t ggr = 0;  // bets - wins - rollbacks
+  friend bool operator==(const currency_totals&, const currency_totals&) = default;
+};
+
+/// One response. `op` says which payload fields are meaningful; on error only
+/// `error`, `message` (and for a refused txn on a known account `balance`) are.
+struct response {
+  op_kind op = op_kind::hello;
+  uint64_t rid = 0;
+  error_code error = error_code::none;
+  std::string message;
+  // hello
+  role granted_role = role::viewer;
+  uint32_t protocol_version = 0;
+  // hello (bound partner), partner
+  std::string partner;
+  // open, balance
+  std::string account, currency;
+  account_kind kind = account_kind::player;
+  account_status status = account_status::active;
+  // txn
+  txn_status outcome = txn_status::applied;
+  // txn, balance; on a refused txn present when has_balance
+  int64_t balance = 0;
+  uint64_t version = 0;
+  bool has_balance = false;
+  // partner
+  std::vector<currency_totals> totals;
+
+  bool ok() const { return error == error_code::none; }
+};
+
+/// Builds an error response for `rid`.
+response make_error(op_kind op, uint64_t rid, error_code code, std::string message);
+
+}  // namespace settle::protocol
