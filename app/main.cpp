@@ -8,6 +8,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/engine.hpp"
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
     std::cerr << "settled: " << e.what() << "\n";
     return 2;
   }
+  // Logs go to stderr: stdout carries only the "listening on" line that scripts read.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("settled"));
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   if (cfg.tokens.empty())
     spdlog::warn("no tokens configured: every request will be refused (set SETTLE_ADMIN_TOKEN "

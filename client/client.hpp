@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,7 @@ public:
 
 private:
   bool read_some(int timeout_ms);
+  std::optional<protocol::response> read_frame(int timeout_ms);
   int fd_ = -1;
   uint64_t next_rid_ = 1;
   bool closed_ = false;
