@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds and runs every test: once normally, once under AddressSanitizer + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+./scripts/build.sh build
+(cd build && ctest --output-on-failure --timeout 600)
+./scripts/build.sh build-asan -DSETTLE_SANITIZE=ON
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure --timeout 900)
