@@ -3,6 +3,11 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include <cassert>
+#include <deque>
+
+#include <absl/container/flat_hash_map.h>
+
 #include "actors/messages.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/frame.hpp"
@@ -14,12 +19,77 @@ using protocol::op_kind;
 
 namespace {
 
+/// Keeps requests of one connection in arrival order per account: a request is sent to the
+/// engine only when it is first in the queue of every account it touches, so pipelined
+/// requests for one account apply in order while other accounts proceed in parallel. A
+/// request joins all its queues at arrival, so the oldest waiting request is always first
+/// everywhere and waiting cannot deadlock.
+class account_order {
+public:
+  /// The accounts `req` touches (empty: no ordering needed, e.g. `partner`).
+  static std::vector<std::string> accounts_of(const protocol::request& req) {
+    if (req.op == op_kind::partner || req.account.empty())
+      return {};
+    if (req.op == op_kind::txn && req.kind == protocol::txn_kind::transfer && !req.to.empty() &&
+        req.to != req.account)
+      return {req.account, req.to};
+    return {req.account};
+  }
+
+  /// Queues `req`; true if it may be dispatched now.
+  bool admit(uint64_t seq, protocol::request req, const std::vector<std::string>& keys) {
+    bool first_everywhere = true;
+    for (const auto& k : keys) {
+      auto& q = queues_[k];
+      q.push_back(seq);
+      first_everywhere = first_everywhere && q.front() == seq;
+    }
+    if (!first_everywhere)
+      held_.emplace(seq, std::move(req));
+    return first_everywhere;
+  }
+
+  /// Removes finished `seq`; returns the held requests that became dispatchable.
+  std::vector<std::pair<uint64_t, protocol::request>> finish(uint64_t seq,
+                                                             const std::vector<std::string>& keys) {
+    std::vector<std::pair<uint64_t, protocol::request>> ready;
+    (void)seq;  // only asserted
+    for (const auto& k : keys) {
+      auto it = queues_.find(k);
+      assert(it != queues_.end() && it->second.front() == seq);
+      it->second.pop_front();
+      if (it->second.empty()) {
+        queues_.erase(it);
+        continue;
+      }
+      uint64_t next = it->second.front();
+      auto h = held_.find(next);
+      if (h == held_.end())
+        continue;  // already dispatched (first in this queue since earlier) or taken below
+      bool first_everywhere = true;
+      for (const auto& other : accounts_of(h->second))
+        first_everywhere = first_everywhere && queues_[other].front() == next;
+      if (first_everywhere) {
+        ready.emplace_back(next, std::move(h->second));
+        held_.erase(h);
+      }
+    }
+    return ready;
+  }
+
+private:
+  absl::flat_hash_map<std::string, std::deque<uint64_t>> queues_;
+  absl::flat_hash_map<uint64_t, protocol::request> held_;
+};
+
 /// Per-connection state, owned by the session broker's lambdas.
 struct session_state {
   explicit session_state(uint32_t max_frame_bytes) : reader(max_frame_bytes) {}
   protocol::frame_reader reader;
   session_identity identity;
-  uint32_t in_flight = 0;
+  uint32_t in_flight = 0;  // admitted and not yet answered (dispatched or held)
+  uint64_t next_seq = 0;
+  account_order order;
   bool closing = false;
 };
 
@@ -59,6 +129,33 @@ void handle_hello(caf::io::broker* self, caf::io::connection_handle hdl, session
   resp.partner = entry->partner;
   resp.protocol_version = protocol::protocol_version;
   write_response(self, hdl, resp);
+}
+
+}  // namespace
+
+namespace {
+
+/// Sends one admitted request to the engine; its answer releases the next ones in order.
+void dispatch(caf::io::broker* self, caf::io::connection_handle hdl,
+              std::shared_ptr<session_state> st, std::shared_ptr<gateway_context> ctx,
+              uint64_t seq, protocol::request req) {
+  auto keys = account_order::accounts_of(req);
+  auto op = req.op;
+  auto rid = req.rid;
+  auto done = [self, hdl, st, ctx, seq, keys](const protocol::response& resp) {
+    --st->in_flight;
+    if (st->closing)
+      return;
+    write_response(self, hdl, resp);
+    for (auto& [next_seq, next_req] : st->order.finish(seq, keys))
+      dispatch(self, hdl, st, ctx, next_seq, std::move(next_req));
+  };
+  self->request(ctx->routes->target_for(req), caf::infinite, std::move(req))
+      .then([=](protocol::response& resp) { done(resp); },
+            [=](caf::error& err) {
+              done(protocol::make_error(op, rid, error_code::internal,
+                                        "engine failed: " + to_string(err)));
+            });
 }
 
 }  // namespace
@@ -115,22 +212,10 @@ caf::behavior session(caf::io::broker* self, caf::io::connection_handle hdl,
             continue;
           }
           ++st->in_flight;
-          auto op = req.op;
-          auto rid = req.rid;
-          self->request(ctx->routes->target_for(req), caf::infinite, std::move(req))
-              .then(
-                  [=](protocol::response& resp) {
-                    --st->in_flight;
-                    if (!st->closing)
-                      write_response(self, hdl, resp);
-                  },
-                  [=](caf::error& err) {
-                    --st->in_flight;
-                    if (!st->closing)
-                      write_response(self, hdl,
-                                     protocol::make_error(op, rid, error_code::internal,
-                                                          "engine failed: " + to_string(err)));
-                  });
+          auto seq = st->next_seq++;
+          auto keys = account_order::accounts_of(req);
+          if (st->order.admit(seq, req, keys))
+            dispatch(self, hdl, st, ctx, seq, std::move(req));
         }
       },
       [=](const caf::io::connection_closed_msg&) {

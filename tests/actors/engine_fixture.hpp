@@ -12,23 +12,9 @@
 #include "actors/engine.hpp"
 #include "actors/messages.hpp"
 #include "protocol/messages.hpp"
+#include "requests.hpp"
 
 namespace settle::testing {
-
-/// Builds requests tersely.
-struct req {
-  static protocol::request open(std::string account, std::string currency);
-  static protocol::request balance(std::string account);
-  static protocol::request partner(std::string partner);
-  static protocol::request block(std::string account);
-  static protocol::request unblock(std::string account);
-  static protocol::request txn(protocol::txn_kind kind, std::string id, std::string account,
-                               int64_t amount, std::string currency, std::string partner = {});
-  static protocol::request rollback(std::string id, std::string ref, std::string account,
-                                    std::string currency, std::string partner);
-  static protocol::request transfer(std::string id, std::string from, std::string to,
-                                    int64_t amount, std::string currency);
-};
 
 /// One engine per fixture; `call` sends a request and waits for its response.
 class engine_fixture {

@@ -9,7 +9,7 @@
 
 using namespace settle;
 using settle::testing::engine_fixture;
-using settle::testing::req;
+namespace req = settle::testing::req;
 using protocol::error_code;
 using protocol::txn_kind;
 using protocol::txn_status;
