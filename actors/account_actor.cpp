@@ -39,3 +39,11 @@ caf::behavior account_actor::bouncing() {
 }
 
 }  // namespace settle::actors
+
+namespace settle::actors {
+
+void account_actor::on_exit() {
+  directory_ = nullptr;
+}
+
+}  // namespace settle::actors

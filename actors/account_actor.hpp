@@ -17,6 +17,8 @@ public:
                 caf::actor directory);
 
   caf::behavior make_behavior() override;
+  /// Drops the handles it holds: actors referencing each other would otherwise never be freed.
+  void on_exit() override;
 
 private:
   /// After handing its state back: bounce whatever the directory still forwarded.

@@ -130,3 +130,12 @@ caf::behavior account_directory::make_behavior() {
 }
 
 }  // namespace settle::actors
+
+namespace settle::actors {
+
+void account_directory::on_exit() {
+  accounts_.clear();
+  active_ids_.clear();
+}
+
+}  // namespace settle::actors

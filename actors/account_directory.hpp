@@ -20,6 +20,8 @@ public:
   account_directory(caf::actor_config& cfg, uint32_t account_idle_ms);
 
   caf::behavior make_behavior() override;
+  /// Drops the handles it holds: actors referencing each other would otherwise never be freed.
+  void on_exit() override;
 
 private:
   struct slot {

@@ -77,3 +77,12 @@ caf::behavior clearing_registry::make_behavior() {
 }
 
 }  // namespace settle::actors
+
+namespace settle::actors {
+
+void clearing_registry::on_exit() {
+  clearing_.clear();
+  routes_.reset();
+}
+
+}  // namespace settle::actors

@@ -20,6 +20,8 @@ public:
   clearing_registry(caf::actor_config& cfg, std::shared_ptr<const routing> routes);
 
   caf::behavior make_behavior() override;
+  /// Drops the handles it holds: actors referencing each other would otherwise never be freed.
+  void on_exit() override;
 
 private:
   void route(delta_batch& batch);

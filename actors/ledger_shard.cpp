@@ -442,3 +442,12 @@ delta_batch ledger_shard::take_deltas() {
 }
 
 }  // namespace settle::actors
+
+namespace settle::actors {
+
+void ledger_shard::on_exit() {
+  waiters_.clear();
+  routes_.reset();
+}
+
+}  // namespace settle::actors

@@ -37,6 +37,8 @@ public:
                ledger_shard_options opts, std::unique_ptr<persistence::journal_stage> journal);
 
   caf::behavior make_behavior() override;
+  /// Drops the handles it holds: actors referencing each other would otherwise never be freed.
+  void on_exit() override;
 
 private:
   using promise = caf::typed_response_promise<protocol::response>;

@@ -73,8 +73,11 @@ int main(int argc, char** argv) {
   // Bind inside the broker (its doorman belongs to it) and report the port back here.
   std::promise<caf::expected<uint16_t>> bound;
   auto bound_future = bound.get_future();
+  // ctx is passed as an argument, not captured: CAF 0.17 dereferences a null argument pack
+  // when a functor broker is spawned without arguments (UBSan reports it).
   auto listener = sys.middleman().spawn_broker(
-      [ctx, &bound, host = cfg.listen_host, port = cfg.listen_port](caf::io::broker* self) {
+      [&bound, host = cfg.listen_host, port = cfg.listen_port](
+          caf::io::broker* self, std::shared_ptr<settle::gateway::gateway_context> ctx) {
         auto res = self->add_tcp_doorman(port, host.c_str(), true);
         if (!res) {
           bound.set_value(res.error());
@@ -83,7 +86,8 @@ int main(int argc, char** argv) {
         }
         bound.set_value(res->second);
         return settle::gateway::acceptor(self, ctx);
-      });
+      },
+      ctx);
   auto port = bound_future.get();
   if (!port) {
     std::cerr << "settled: cannot listen on " << cfg.listen_host << ":" << cfg.listen_port << ": "
