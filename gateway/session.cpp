@@ -36,18 +36,19 @@ public:
     return {req.account};
   }
 
-  /// Queues `req`; true if it may be dispatched now.
-  bool admit(uint64_t seq, protocol::request req, const std::vector<std::string>& keys) {
+  /// Queues request `seq` on its accounts; true if it may be dispatched now, otherwise the
+  /// caller hands it to hold().
+  bool admit(uint64_t seq, const std::vector<std::string>& keys) {
     bool first_everywhere = true;
     for (const auto& k : keys) {
       auto& q = queues_[k];
       q.push_back(seq);
       first_everywhere = first_everywhere && q.front() == seq;
     }
-    if (!first_everywhere)
-      held_.emplace(seq, std::move(req));
     return first_everywhere;
   }
+
+  void hold(uint64_t seq, protocol::request req) { held_.emplace(seq, std::move(req)); }
 
   /// Removes finished `seq`; returns the held requests that became dispatchable.
   std::vector<std::pair<uint64_t, protocol::request>> finish(uint64_t seq,
@@ -138,8 +139,7 @@ namespace {
 /// Sends one admitted request to the engine; its answer releases the next ones in order.
 void dispatch(caf::io::broker* self, caf::io::connection_handle hdl,
               std::shared_ptr<session_state> st, std::shared_ptr<gateway_context> ctx,
-              uint64_t seq, protocol::request req) {
-  auto keys = account_order::accounts_of(req);
+              uint64_t seq, protocol::request req, std::vector<std::string> keys) {
   auto op = req.op;
   auto rid = req.rid;
   auto done = [self, hdl, st, ctx, seq, keys](const protocol::response& resp) {
@@ -147,8 +147,10 @@ void dispatch(caf::io::broker* self, caf::io::connection_handle hdl,
     if (st->closing)
       return;
     write_response(self, hdl, resp);
-    for (auto& [next_seq, next_req] : st->order.finish(seq, keys))
-      dispatch(self, hdl, st, ctx, next_seq, std::move(next_req));
+    for (auto& [next_seq, next_req] : st->order.finish(seq, keys)) {
+      auto next_keys = account_order::accounts_of(next_req);
+      dispatch(self, hdl, st, ctx, next_seq, std::move(next_req), std::move(next_keys));
+    }
   };
   self->request(ctx->routes->target_for(req), caf::infinite, std::move(req))
       .then([=](protocol::response& resp) { done(resp); },
@@ -214,8 +216,10 @@ caf::behavior session(caf::io::broker* self, caf::io::connection_handle hdl,
           ++st->in_flight;
           auto seq = st->next_seq++;
           auto keys = account_order::accounts_of(req);
-          if (st->order.admit(seq, req, keys))
-            dispatch(self, hdl, st, ctx, seq, std::move(req));
+          if (st->order.admit(seq, keys))
+            dispatch(self, hdl, st, ctx, seq, std::move(req), std::move(keys));
+          else
+            st->order.hold(seq, std::move(req));
         }
       },
       [=](const caf::io::connection_closed_msg&) {

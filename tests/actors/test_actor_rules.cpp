@@ -310,3 +310,33 @@ BOOST_AUTO_TEST_CASE(idle_accounts_passivate_and_come_back) {
   for (int i = 0; i < 20; ++i)
     BOOST_CHECK_EQUAL(f.balance_of("acct" + std::to_string(i)), 95 + i);
 }
+
+BOOST_AUTO_TEST_CASE(shard_queue_limit_answers_overloaded) {
+  auto opts = engine_fixture::default_options();
+  opts.ledger_shards = 1;     // every id in one shard
+  opts.shard.max_pending = 2;  // at most two transactions in flight in it
+  engine_fixture f{opts};
+  open_funded(f, "busy", "EUR", 1'000'000);
+  caf::scoped_actor self{*f.sys};
+  const int n = 200;
+  // Queued at once: the shard admits two, answers the rest `overloaded` until those finish.
+  for (int i = 0; i < n; ++i)
+    self->send(f.eng->routes().ledger_shards[0],
+               req::txn(txn_kind::bet, "q" + std::to_string(i), "busy", 1, "EUR", "acme"));
+  int applied = 0, overloaded = 0;
+  for (int i = 0; i < n; ++i)
+    self->receive([&](protocol::response& r) {
+      if (r.ok())
+        ++applied;
+      else {
+        BOOST_CHECK(r.error == error_code::overloaded);
+        BOOST_CHECK(protocol::is_retryable(r.error));
+        ++overloaded;
+      }
+    });
+  BOOST_CHECK_GT(overloaded, 0);
+  BOOST_CHECK_GE(applied, 2);
+  BOOST_CHECK_EQUAL(applied + overloaded, n);
+  // Nothing overloaded was applied: the balance reflects exactly the applied bets.
+  BOOST_CHECK_EQUAL(f.balance_of("busy"), 1'000'000 - applied);
+}
