@@ -180,8 +180,9 @@ void run_thread(const options& o, int t, clock_type::time_point measure_from,
       sent_at.erase(it);
       ++progress;
       send_one();
-      // Batch writes: flush once whatever arrived in this read has been answered.
-      c.flush();
+      // Batch writes: flush once every response that arrived in this read is answered.
+      if (!c.response_ready())
+        c.flush();
     }
     // Drain what is still in flight so the engine is quiescent afterwards.
     while (!sent_at.empty()) {

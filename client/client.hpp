@@ -43,6 +43,10 @@ public:
   /// Waits for the next response (timeout_ms < 0: forever). std::nullopt on timeout.
   std::optional<protocol::response> receive(int timeout_ms = -1);
 
+  /// True if receive() can return a response without reading the socket (lets pipelined
+  /// callers flush once per batch of responses instead of once per response).
+  bool response_ready() const { return !pending_.empty() || reader_.frame_ready(); }
+
   /// Writes raw bytes (tests use this for malformed frames).
   void send_raw(const std::string& bytes);
   /// True when the peer closed the connection (detected by the last receive).

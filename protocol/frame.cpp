@@ -38,6 +38,15 @@ frame_reader::status frame_reader::next(std::string_view& body) {
   return status::frame;
 }
 
+bool frame_reader::frame_ready() const {
+  size_t avail = buf_.size() - pos_;
+  if (failed_ || avail < frame_header_bytes)
+    return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(buf_.data() + pos_);
+  uint32_t len = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+  return len != 0 && len <= max_frame_bytes_ && avail - frame_header_bytes >= len;
+}
+
 void put_frame_length(std::vector<char>& out, size_t offset, uint32_t length) {
   assert(out.size() >= offset + frame_header_bytes);
   out[offset] = static_cast<char>((length >> 24) & 0xff);

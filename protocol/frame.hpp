@@ -27,6 +27,9 @@ public:
   /// `too_large` / `empty` are sticky errors: the stream cannot be resynchronized.
   status next(std::string_view& body);
 
+  /// True if next() would return a frame without more input.
+  bool frame_ready() const;
+
   /// Bytes buffered but not yet returned.
   size_t buffered_bytes() const { return buf_.size() - pos_; }
 

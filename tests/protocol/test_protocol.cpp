@@ -352,6 +352,12 @@ BOOST_AUTO_TEST_CASE(frames_split_and_joined) {
     ++n;
   BOOST_CHECK_EQUAL(n, 3);
   BOOST_CHECK_EQUAL(whole.buffered_bytes(), 0u);
+  BOOST_CHECK(!whole.frame_ready());
+  frame_reader half;
+  half.feed(stream.data(), stream.size() / 2);
+  BOOST_CHECK(half.frame_ready());  // the first frame is complete
+  half.next(body);
+  BOOST_CHECK(!half.frame_ready());
 }
 
 BOOST_AUTO_TEST_CASE(frame_limits) {
