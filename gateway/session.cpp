@@ -132,10 +132,6 @@ void handle_hello(caf::io::broker* self, caf::io::connection_handle hdl, session
   write_response(self, hdl, resp);
 }
 
-}  // namespace
-
-namespace {
-
 /// Sends one admitted request to the engine; its answer releases the next ones in order.
 void dispatch(caf::io::broker* self, caf::io::connection_handle hdl,
               std::shared_ptr<session_state> st, std::shared_ptr<gateway_context> ctx,
