@@ -1,0 +1,174 @@
+#include "persistence/journal_batch.hpp"
+
+#include <msgpack.hpp>
+
+#include "ledger/stable_hash.hpp"
+
+namespace settle::persistence {
+
+namespace {
+
+constexpr uint32_t format_version = 1;
+constexpr size_t record_fields = 13;
+
+struct string_sink {
+  std::string& out;
+  void write(const char* p, size_t n) { out.append(p, n); }
+};
+
+void pack_str(msgpack::packer<string_sink>& pk, std::string_view s) {
+  pk.pack_str(static_cast<uint32_t>(s.size()));
+  pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+bool get(const msgpack::object& o, std::string& out) {
+  if (o.type != msgpack::type::STR)
+    return false;
+  out.assign(o.via.str.ptr, o.via.str.size);
+  return true;
+}
+
+template <class Int>
+bool get(const msgpack::object& o, Int& out) {
+  try {
+    out = o.as<Int>();
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+bool decode_record(const msgpack::object& o, journal_record& r) {
+  if (o.type != msgpack::type::ARRAY || o.via.array.size != record_fields)
+    return false;
+  const auto* f = o.via.array.ptr;
+  uint8_t kind = 0, outcome = 0;
+  bool ok = get(f[0], r.txn_id) && get(f[1], r.id_namespace) && get(f[2], kind) &&
+            get(f[3], outcome) && get(f[4], r.account) && get(f[5], r.counterparty) &&
+            get(f[6], r.currency) && get(f[7], r.amount) && get(f[8], r.balance_after) &&
+            get(f[9], r.version_after) && get(f[10], r.fingerprint) && get(f[11], r.ref) &&
+            get(f[12], r.at_unix_ms);
+  if (!ok || kind > static_cast<uint8_t>(protocol::txn_kind::transfer) ||
+      outcome > static_cast<uint8_t>(protocol::txn_status::noop))
+    return false;
+  r.kind = static_cast<protocol::txn_kind>(kind);
+  r.outcome = static_cast<protocol::txn_status>(outcome);
+  return true;
+}
+
+}  // namespace
+
+std::string encode_batch(const journal_batch& b, uint64_t& hash) {
+  // [version, shard, seq, prev_hash, [records...]] then the hash of those bytes as a uint64.
+  std::string out;
+  string_sink sink{out};
+  msgpack::packer<string_sink> pk{sink};
+  pk.pack_array(6);
+  pk.pack(format_version);
+  pk.pack(b.shard);
+  pk.pack(b.seq);
+  pk.pack(b.prev_hash);
+  pk.pack_array(static_cast<uint32_t>(b.records.size()));
+  for (const auto& r : b.records) {
+    pk.pack_array(record_fields);
+    pack_str(pk, r.txn_id);
+    pack_str(pk, r.id_namespace);
+    pk.pack(static_cast<uint8_t>(r.kind));
+    pk.pack(static_cast<uint8_t>(r.outcome));
+    pack_str(pk, r.account);
+    pack_str(pk, r.counterparty);
+    pack_str(pk, r.currency);
+    pk.pack(r.amount);
+    pk.pack(r.balance_after);
+    pk.pack(r.version_after);
+    pk.pack(r.fingerprint);
+    pack_str(pk, r.ref);
+    pk.pack(r.at_unix_ms);
+  }
+  hash = ledger::stable_hash(out);
+  pk.pack_fix_uint64(hash);  // fixed width: the hashed prefix ends exactly 9 bytes early
+  return out;
+}
+
+bool decode_batch(std::string_view bytes, journal_batch& out, uint64_t& hash, std::string& why) {
+  out = journal_batch{};
+  constexpr size_t hash_bytes = 9;  // 0xcf + 8 bytes
+  if (bytes.size() <= hash_bytes) {
+    why = "batch is truncated";
+    return false;
+  }
+  msgpack::object_handle oh;
+  try {
+    size_t offset = 0;
+    msgpack::unpack(oh, bytes.data(), bytes.size(), offset);
+    if (offset != bytes.size()) {
+      why = "trailing bytes after the batch";
+      return false;
+    }
+  } catch (const std::exception& e) {
+    why = std::string{"batch is not valid msgpack ("} + e.what() + ")";
+    return false;
+  }
+  const auto& o = oh.get();
+  if (o.type != msgpack::type::ARRAY || o.via.array.size != 6) {
+    why = "batch is not a 6-element array";
+    return false;
+  }
+  const auto* f = o.via.array.ptr;
+  uint32_t version = 0;
+  uint64_t stored_hash = 0;
+  if (!get(f[0], version) || version != format_version || !get(f[1], out.shard) ||
+      !get(f[2], out.seq) || !get(f[3], out.prev_hash) || !get(f[5], stored_hash) ||
+      f[4].type != msgpack::type::ARRAY) {
+    why = "batch header is malformed";
+    return false;
+  }
+  hash = ledger::stable_hash(bytes.substr(0, bytes.size() - hash_bytes));
+  if (hash != stored_hash) {
+    why = "checksum mismatch";
+    return false;
+  }
+  out.records.resize(f[4].via.array.size);
+  for (uint32_t i = 0; i < f[4].via.array.size; ++i)
+    if (!decode_record(f[4].via.array.ptr[i], out.records[i])) {
+      why = "record " + std::to_string(i) + " is malformed";
+      return false;
+    }
+  return true;
+}
+
+chain_report verify_chain(uint32_t shard, const std::vector<std::string>& stored,
+                          std::vector<journal_batch>& out, uint64_t start_hash,
+                          uint64_t start_seq) {
+  chain_report report;
+  report.last_hash = start_hash;
+  uint64_t expected_seq = start_seq;
+  for (size_t i = 0; i < stored.size(); ++i) {
+    journal_batch b;
+    uint64_t hash = 0;
+    std::string why;
+    if (decode_batch(stored[i], b, hash, why)) {
+      if (b.shard != shard)
+        why = "belongs to shard " + std::to_string(b.shard);
+      else if (b.seq != expected_seq)
+        why = "sequence " + std::to_string(b.seq) + " where " + std::to_string(expected_seq) +
+              " was expected (a batch is missing or out of order)";
+      else if (b.prev_hash != report.last_hash)
+        why = "previous-batch hash does not match (the chain is broken)";
+    }
+    if (!why.empty()) {
+      report.ok = false;
+      report.problem = "journal shard " + std::to_string(shard) + ", batch " +
+                       std::to_string(i) + " (sequence " + std::to_string(expected_seq) +
+                       "): " + why;
+      return report;
+    }
+    report.last_hash = hash;
+    ++report.good_batches;
+    ++expected_seq;
+    out.push_back(std::move(b));
+  }
+  return report;
+}
+
+}  // namespace settle::persistence

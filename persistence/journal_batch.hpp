@@ -1,0 +1,44 @@
+// The stored form of a journal batch: msgpack, with a checksum and the previous batch's hash,
+// so recovery can tell a tampered, truncated or reordered journal from a good one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "persistence/journal.hpp"
+
+namespace settle::persistence {
+
+/// One group-committed batch of one journal shard.
+struct journal_batch {
+  uint32_t shard = 0;
+  uint64_t seq = 0;        // 0, 1, 2, ... per shard
+  uint64_t prev_hash = 0;  // hash of batch seq-1 (0 for the first)
+  std::vector<journal_record> records;
+};
+
+/// Encodes `batch`; `hash` is what the next batch must carry as prev_hash. The hash covers
+/// every byte before it (header and records), so it is both checksum and chain link.
+std::string encode_batch(const journal_batch& batch, uint64_t& hash);
+
+/// Decodes one stored batch and checks its own checksum. False with `why` on any damage.
+bool decode_batch(std::string_view bytes, journal_batch& out, uint64_t& hash, std::string& why);
+
+/// Result of checking a shard's stored batches in order.
+struct chain_report {
+  bool ok = true;
+  size_t good_batches = 0;  // batches before the first bad one (all of them when ok)
+  uint64_t last_hash = 0;   // hash of the last good batch
+  std::string problem;      // names the shard, the position and what is wrong
+};
+
+/// Decodes `stored` (one shard's batches, oldest first), checking checksums, sequence numbers
+/// and the hash chain starting from `start_hash` / `start_seq` (a snapshot's position).
+/// Good batches are appended to `out`; the first bad one stops the walk.
+chain_report verify_chain(uint32_t shard, const std::vector<std::string>& stored,
+                          std::vector<journal_batch>& out, uint64_t start_hash = 0,
+                          uint64_t start_seq = 0);
+
+}  // namespace settle::persistence
