@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
     eng.shutdown();
     return 1;
   }
+  std::signal(SIGPIPE, SIG_IGN);  // a peer that hung up is an error return, not a crash
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::cout << "settled listening on " << cfg.listen_host << ":" << *port << std::endl;
