@@ -1,7 +1,10 @@
-// Latency histogram with log-linear buckets (HdrHistogram-style, ~1.5% precision), mergeable
-// across threads. Hand-written: Debian ships no HdrHistogram for C++, and this is 40 lines.
+// Latency histogram with log-linear buckets (HdrHistogram-style: 128 linear buckets per power
+// of two, so a bucket is at most 1/128 = 0.8% wide relative to its values), mergeable across
+// threads. Hand-written: Debian ships no HdrHistogram for C++, and this is 40 lines.
+// Values below 128 are exact; record() and quantile() take any uint64_t.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -10,7 +13,7 @@ namespace settle::bench {
 
 class histogram {
 public:
-  static constexpr int sub_bits = 6;  // 64 linear buckets per power of two
+  static constexpr int sub_bits = 7;  // 128 linear buckets per power of two
   static constexpr int sub_count = 1 << sub_bits;
 
   void record(uint64_t value_ns) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 namespace settle::client {
@@ -71,17 +72,35 @@ uint64_t connection::send(request req) {
 }
 
 void connection::flush() {
+  // Non-blocking sends; while the socket is full, keep reading responses into the frame
+  // reader, so a long pipeline cannot deadlock against an engine that is blocked writing
+  // answers we are not reading yet.
   size_t off = 0;
   while (off < out_.size()) {
-    ssize_t n = ::send(fd_, out_.data() + off, out_.size() - off, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      out_.clear();
-      closed_ = true;
-      throw client_error(std::string{"send: "} + std::strerror(errno));
+    ssize_t n = ::send(fd_, out_.data() + off, out_.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) {
+      off += static_cast<size_t>(n);
+      continue;
     }
-    off += static_cast<size_t>(n);
+    if (errno == EINTR)
+      continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      pollfd p{fd_, POLLOUT | POLLIN, 0};
+      if (::poll(&p, 1, -1) < 0 && errno != EINTR)
+        throw client_error(std::string{"poll: "} + std::strerror(errno));
+      if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+        read_some(0);
+        if (closed_) {
+          out_.clear();
+          throw client_error("connection closed by the server");
+        }
+      }
+      continue;
+    }
+    int err = errno;
+    out_.clear();
+    closed_ = true;
+    throw client_error(std::string{"send: "} + std::strerror(err));
   }
   out_.clear();
 }
@@ -127,6 +146,8 @@ std::optional<response> connection::receive(int timeout_ms) {
 }
 
 std::optional<response> connection::read_frame(int timeout_ms) {
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms);
   for (;;) {
     std::string_view body;
     auto st = reader_.next(body);
@@ -138,11 +159,22 @@ std::optional<response> connection::read_frame(int timeout_ms) {
       return r;
     }
     if (st != protocol::frame_reader::status::need_more)
-      throw client_error("bad frame from server");
-    if (closed_ || (!read_some(timeout_ms) && closed_))
+      throw client_error(st == protocol::frame_reader::status::too_large
+                             ? "response frame larger than the frame limit"
+                             : "empty response frame");
+    if (closed_)
       throw client_error("connection closed by the server");
-    if (timeout_ms >= 0 && reader_.buffered_bytes() == 0)
-      return std::nullopt;  // nothing arrived in time
+    int wait = -1;
+    if (timeout_ms >= 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+      wait = left.count() > 0 ? static_cast<int>(left.count()) : 0;
+    }
+    if (!read_some(wait)) {
+      if (closed_)
+        throw client_error("connection closed by the server");
+      if (timeout_ms >= 0 && clock::now() >= deadline)
+        return std::nullopt;  // no complete response in time
+    }
   }
 }
 

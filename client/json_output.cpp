@@ -8,10 +8,31 @@ using protocol::op_kind;
 
 namespace {
 
-// Hand-written: a dozen lines for flat objects, instead of a JSON library dependency.
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if the bytes there are not one.
+size_t utf8_length(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  size_t n = (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3
+             : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+  if (n == 0 || i + n > s.size())
+    return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((b(i + k) & 0xc0) != 0x80)
+      return 0;
+  if ((c == 0xe0 && b(i + 1) < 0xa0) || (c == 0xed && b(i + 1) > 0x9f) ||  // overlong, surrogate
+      (c == 0xf0 && b(i + 1) < 0x90) || (c == 0xf4 && b(i + 1) > 0x8f))    // overlong, > U+10FFFF
+    return 0;
+  return n;
+}
+
+// Hand-written: a few lines for flat objects, instead of a JSON library dependency. Text on
+// the wire is bytes; bytes that are not valid UTF-8 are escaped as the code points of the
+// same value (\u0080..\u00ff) so the output is always valid JSON.
 std::string quote(std::string_view s) {
   std::string out = "\"";
-  for (char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    auto u = static_cast<unsigned char>(c);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -19,10 +40,16 @@ std::string quote(std::string_view s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        else
+        if (u < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(u));
+        } else if (u < 0x80) {
           out += c;
+        } else if (size_t n = utf8_length(s, i); n > 0) {
+          out.append(s.substr(i, n));
+          i += n - 1;
+        } else {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(u));
+        }
     }
   }
   return out + "\"";
@@ -129,6 +156,21 @@ std::string to_text(const protocol::response& r) {
     }
   }
   return "ok";
+}
+
+std::string to_text(const protocol::response& r, const protocol::request& req) {
+  if (!r.ok() || req.op != op_kind::txn)
+    return to_text(r);
+  std::string what = fmt::format("{} {}", protocol::to_string(req.kind), req.id);
+  if (!req.ref.empty())
+    what += fmt::format(" of {}", req.ref);
+  what += fmt::format(" on {}", req.account);
+  if (!req.to.empty())
+    what += fmt::format(" to {}", req.to);
+  if (r.outcome == protocol::txn_status::noop)
+    what += " (unknown bet: tombstone left)";
+  return fmt::format("{}: {}, balance {} {} (minor units), version {}",
+                     protocol::to_string(r.outcome), what, r.balance, req.currency, r.version);
 }
 
 }  // namespace settle::client

@@ -13,4 +13,9 @@ std::string to_json(const protocol::response& r);
 /// Readable one-line summary of `r` for people.
 std::string to_text(const protocol::response& r);
 
+/// Like to_text(r), naming what `req` asked for where the response alone does not say it
+/// (a txn answer carries no kind, id, account or currency):
+/// "applied: bet t1 on alice, balance 900 EUR (minor units), version 3".
+std::string to_text(const protocol::response& r, const protocol::request& req);
+
 }  // namespace settle::client
