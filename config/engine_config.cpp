@@ -19,43 +19,44 @@ namespace {
   throw std::runtime_error("config: " + key + ": " + why);
 }
 
-void parse_listen(const std::string& text, engine_config& out) {
+/// "HOST:PORT" (the last ':' separates the port, so the host may not be empty).
+void parse_listen(const std::string& key, const std::string& text, engine_config& out) {
   auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0)
-    bad("listen", "expected HOST:PORT, got '" + text + "'");
-  unsigned long port = 0;
-  try {
-    size_t used = 0;
-    port = std::stoul(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1)
-      throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    bad("listen", "bad port in '" + text + "'");
-  }
+    bad(key, "expected HOST:PORT, got '" + text + "'");
+  auto port_text = text.substr(colon + 1);
+  if (port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos)
+    bad(key, "bad port in '" + text + "'");
+  auto port = std::stoul(port_text);
   if (port > 65535)
-    bad("listen", "port out of range in '" + text + "'");
+    bad(key, "port out of range in '" + text + "'");
   out.listen_host = text.substr(0, colon);
   out.listen_port = static_cast<uint16_t>(port);
 }
 
+/// "TOKEN:ROLE[:PARTNER]" of --token.
 token_entry parse_token_spec(const std::string& spec) {
-  // TOKEN:ROLE[:PARTNER]
   auto first = spec.find(':');
   if (first == std::string::npos || first == 0)
-    bad("token", "expected TOKEN:ROLE[:PARTNER], got '" + spec + "'");
+    bad("--token", "expected TOKEN:ROLE[:PARTNER], got '" + spec + "'");
   token_entry t;
   t.token = spec.substr(0, first);
   auto rest = spec.substr(first + 1);
   auto second = rest.find(':');
   auto role_text = rest.substr(0, second);
   if (!protocol::parse(role_text, t.granted_role))
-    bad("token", "unknown role '" + role_text + "' (admin, partner, viewer)");
+    bad("--token", "unknown role '" + role_text + "' (admin, partner, viewer)");
   if (second != std::string::npos)
     t.partner = rest.substr(second + 1);
+  if (t.granted_role == protocol::role::partner && t.partner.empty())
+    bad("--token", "a partner token needs a partner: TOKEN:partner:PARTNER");
+  if (t.granted_role != protocol::role::partner && second != std::string::npos)
+    bad("--token", "only partner tokens name a partner, got '" + spec + "'");
   return t;
 }
 
-/// Reads an integer key of a table into `out`, range-checked.
+/// Reads an integer key of a table into `out`, type- and range-checked.
 template <class Int>
 void read_int(const toml::table& tab, const std::string& section, const std::string& key,
               Int& out) {
@@ -63,29 +64,37 @@ void read_int(const toml::table& tab, const std::string& section, const std::str
   if (it == tab.end())
     return;
   if (!it->second.is_integer())
-    bad(section + "." + key, "expected an integer");
+    bad(section + "." + key, std::string{"expected an integer, got "} +
+                                 toml::stringize(it->second.type()));
   auto v = it->second.as_integer();
   if (v < static_cast<int64_t>(std::numeric_limits<Int>::min()) ||
       (v > 0 && static_cast<uint64_t>(v) > static_cast<uint64_t>(std::numeric_limits<Int>::max())))
-    bad(section + "." + key, "out of range");
+    bad(section + "." + key, std::to_string(v) + " is out of range");
   out = static_cast<Int>(v);
 }
 
-void read_string(const toml::table& tab, const std::string& section, const std::string& key,
+/// Reads a string key; returns false when absent.
+bool read_string(const toml::table& tab, const std::string& section, const std::string& key,
                  std::string& out) {
   auto it = tab.find(key);
   if (it == tab.end())
-    return;
+    return false;
   if (!it->second.is_string())
-    bad(section + "." + key, "expected a string");
+    bad(section + "." + key, std::string{"expected a string, got "} +
+                                 toml::stringize(it->second.type()));
   out = it->second.as_string().str;
+  return true;
 }
 
 void check_keys(const toml::table& tab, const std::string& section,
                 const std::set<std::string>& known) {
   for (const auto& [k, v] : tab)
-    if (!known.contains(k))
-      bad(section.empty() ? k : section + "." + k, "unknown key");
+    if (!known.contains(k)) {
+      std::string names;
+      for (const auto& n : known)
+        names += (names.empty() ? "" : ", ") + n;
+      bad(section.empty() ? k : section + "." + k, "unknown key (known here: " + names + ")");
+    }
 }
 
 const toml::table& section(const toml::table& root, const std::string& name) {
@@ -94,8 +103,41 @@ const toml::table& section(const toml::table& root, const std::string& name) {
   if (it == root.end())
     return empty;
   if (!it->second.is_table())
-    bad(name, "expected a table");
+    bad(name, "expected a table ([" + name + "])");
   return it->second.as_table();
+}
+
+void read_tokens(const toml::table& auth, engine_config& cfg) {
+  auto it = auth.find("tokens");
+  if (it == auth.end())
+    return;
+  if (!it->second.is_array())
+    bad("auth.tokens", "expected an array of tables ([[auth.tokens]])");
+  size_t index = 0;
+  for (const auto& entry : it->second.as_array()) {
+    const auto name = "auth.tokens[" + std::to_string(index++) + "]";
+    if (!entry.is_table())
+      bad(name, "expected a table with token, role and (for partners) partner");
+    const auto& t = entry.as_table();
+    check_keys(t, name, {"token", "role", "partner"});
+    token_entry tok;
+    std::string role_text;
+    if (!read_string(t, name, "token", tok.token))
+      bad(name + ".token", "missing");
+    if (!read_string(t, name, "role", role_text))
+      bad(name + ".role", "missing");
+    if (!protocol::parse(role_text, tok.granted_role))
+      bad(name + ".role", "unknown role '" + role_text + "' (admin, partner, viewer)");
+    bool has_partner = read_string(t, name, "partner", tok.partner);
+    if (tok.granted_role == protocol::role::partner && !has_partner)
+      bad(name + ".partner", "missing (required for role \"partner\")");
+    if (tok.granted_role != protocol::role::partner && has_partner)
+      bad(name + ".partner", "only partner tokens name a partner");
+    if (has_partner && !protocol::valid_partner_id(tok.partner))
+      bad(name + ".partner", "invalid partner id '" + tok.partner +
+                                 "': expected 1..64 bytes of [A-Za-z0-9._-]");
+    cfg.tokens.push_back(std::move(tok));
+  }
 }
 
 }  // namespace
@@ -110,100 +152,120 @@ engine_config load_file(const std::string& path) {
   } catch (const std::exception& e) {
     throw std::runtime_error("config: cannot read " + path + ": " + e.what());
   }
-  const auto& root = root_value.as_table();
-  check_keys(root, "", {"server", "engine", "auth", "log"});
+  try {
+    const auto& root = root_value.as_table();
+    check_keys(root, "", {"server", "engine", "auth", "log"});
 
-  const auto& server = section(root, "server");
-  check_keys(server, "server",
-             {"listen", "data_dir", "max_frame_bytes", "max_connections",
-              "max_in_flight_per_connection"});
-  std::string listen;
-  read_string(server, "server", "listen", listen);
-  if (!listen.empty())
-    parse_listen(listen, cfg);
-  read_string(server, "server", "data_dir", cfg.data_dir);
-  read_int(server, "server", "max_frame_bytes", cfg.max_frame_bytes);
-  read_int(server, "server", "max_connections", cfg.max_connections);
-  read_int(server, "server", "max_in_flight_per_connection", cfg.max_in_flight_per_connection);
+    const auto& server = section(root, "server");
+    check_keys(server, "server",
+               {"listen", "data_dir", "max_frame_bytes", "max_connections",
+                "max_in_flight_per_connection"});
+    std::string listen;
+    if (read_string(server, "server", "listen", listen))
+      parse_listen("server.listen", listen, cfg);
+    read_string(server, "server", "data_dir", cfg.data_dir);
+    read_int(server, "server", "max_frame_bytes", cfg.max_frame_bytes);
+    read_int(server, "server", "max_connections", cfg.max_connections);
+    read_int(server, "server", "max_in_flight_per_connection", cfg.max_in_flight_per_connection);
 
-  const auto& eng = section(root, "engine");
-  check_keys(eng, "engine",
-             {"account_shards", "ledger_shards", "worker_threads", "max_amount", "id_retention_s",
-              "account_idle_ms", "partner_flush_interval_us", "max_shard_queue"});
-  read_int(eng, "engine", "account_shards", cfg.account_shards);
-  read_int(eng, "engine", "ledger_shards", cfg.ledger_shards);
-  read_int(eng, "engine", "worker_threads", cfg.worker_threads);
-  read_int(eng, "engine", "max_amount", cfg.max_amount);
-  read_int(eng, "engine", "id_retention_s", cfg.id_retention_s);
-  read_int(eng, "engine", "account_idle_ms", cfg.account_idle_ms);
-  read_int(eng, "engine", "partner_flush_interval_us", cfg.partner_flush_interval_us);
-  read_int(eng, "engine", "max_shard_queue", cfg.max_shard_queue);
+    const auto& eng = section(root, "engine");
+    check_keys(eng, "engine",
+               {"account_shards", "ledger_shards", "worker_threads", "max_amount",
+                "id_retention_s", "account_idle_ms", "partner_flush_interval_us",
+                "max_shard_queue"});
+    read_int(eng, "engine", "account_shards", cfg.account_shards);
+    read_int(eng, "engine", "ledger_shards", cfg.ledger_shards);
+    read_int(eng, "engine", "worker_threads", cfg.worker_threads);
+    read_int(eng, "engine", "max_amount", cfg.max_amount);
+    read_int(eng, "engine", "id_retention_s", cfg.id_retention_s);
+    read_int(eng, "engine", "account_idle_ms", cfg.account_idle_ms);
+    read_int(eng, "engine", "partner_flush_interval_us", cfg.partner_flush_interval_us);
+    read_int(eng, "engine", "max_shard_queue", cfg.max_shard_queue);
 
-  const auto& log = section(root, "log");
-  check_keys(log, "log", {"level"});
-  read_string(log, "log", "level", cfg.log_level);
+    const auto& log = section(root, "log");
+    check_keys(log, "log", {"level"});
+    read_string(log, "log", "level", cfg.log_level);
 
-  const auto& auth = section(root, "auth");
-  check_keys(auth, "auth", {"tokens"});
-  if (auto it = auth.find("tokens"); it != auth.end()) {
-    if (!it->second.is_array())
-      bad("auth.tokens", "expected an array of tables ([[auth.tokens]])");
-    for (const auto& entry : it->second.as_array()) {
-      if (!entry.is_table())
-        bad("auth.tokens", "expected tables");
-      const auto& t = entry.as_table();
-      check_keys(t, "auth.tokens", {"token", "role", "partner"});
-      token_entry tok;
-      std::string role_text;
-      read_string(t, "auth.tokens", "token", tok.token);
-      read_string(t, "auth.tokens", "role", role_text);
-      read_string(t, "auth.tokens", "partner", tok.partner);
-      if (!protocol::parse(role_text, tok.granted_role))
-        bad("auth.tokens.role", "unknown role '" + role_text + "' (admin, partner, viewer)");
-      cfg.tokens.push_back(std::move(tok));
-    }
+    const auto& auth = section(root, "auth");
+    check_keys(auth, "auth", {"tokens"});
+    read_tokens(auth, cfg);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string{e.what()} + " (in " + path + ")");
   }
   return cfg;
 }
 
 bool parse_command_line(int argc, char** argv, engine_config& out, int& exit_code) {
   CLI::App app{"settled: real-time settlement engine (protocol v1 over TCP)", "settled"};
-  engine_config defaults;
-  std::string config_path, listen, log_level;
-  std::vector<std::string> token_specs;
-  app.add_option("--config", config_path, "TOML configuration file (see config/settled.example.toml)");
+  const engine_config d;  // the defaults, shown in --help
+  auto num = [](auto v) { return std::to_string(v); };
+  std::string config_path;
   // Flags are parsed into optionals so that only the ones given override the file.
-  std::optional<std::string> data_dir;
+  std::optional<std::string> listen, data_dir, log_level;
   std::optional<uint32_t> max_frame_bytes, max_connections, max_in_flight, account_shards,
       ledger_shards, worker_threads, account_idle_ms, flush_us, max_shard_queue;
   std::optional<int64_t> max_amount;
   std::optional<uint64_t> retention_s;
-  auto dflt = [](auto v) { return " (default " + std::to_string(v) + ")"; };
-  app.add_option("--listen", listen, "HOST:PORT to listen on (default 127.0.0.1:7400; port 0 picks one)");
-  app.add_option("--data-dir", data_dir, "data directory (default ./data)");
-  app.add_option("--max-frame-bytes", max_frame_bytes, "largest accepted frame" + dflt(defaults.max_frame_bytes));
-  app.add_option("--max-connections", max_connections, "concurrent connections" + dflt(defaults.max_connections));
-  app.add_option("--max-in-flight", max_in_flight, "requests in flight per connection" + dflt(defaults.max_in_flight_per_connection));
-  app.add_option("--account-shards", account_shards, "account directories" + dflt(defaults.account_shards));
-  app.add_option("--ledger-shards", ledger_shards, "idempotency shards" + dflt(defaults.ledger_shards));
-  app.add_option("--worker-threads", worker_threads, "CAF worker threads, 0 = cores" + dflt(defaults.worker_threads));
-  app.add_option("--max-amount", max_amount, "largest amount of one transaction, minor units" + dflt(defaults.max_amount));
-  app.add_option("--id-retention-s", retention_s, "how long transaction ids are remembered" + dflt(defaults.id_retention_s));
-  app.add_option("--account-idle-ms", account_idle_ms, "idle time before an account actor is passivated" + dflt(defaults.account_idle_ms));
-  app.add_option("--partner-flush-interval-us", flush_us, "how often partner totals are pushed" + dflt(defaults.partner_flush_interval_us));
-  app.add_option("--max-shard-queue", max_shard_queue, "transactions in flight per ledger shard" + dflt(defaults.max_shard_queue));
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error (default info)");
-  app.add_option("--token", token_specs, "add a token: TOKEN:ROLE[:PARTNER] (repeatable)");
-  app.footer("Environment: SETTLE_ADMIN_TOKEN, when set, adds one admin token.");
+  std::vector<std::string> token_specs;
+  app.add_option("--config", config_path,
+                 "TOML file loaded first; the other flags override it "
+                 "(see config/settled.example.toml; default: none, built-in defaults)");
+  app.add_option("--listen", listen, "HOST:PORT to listen on; port 0 picks a free one "
+                                     "([server] listen)")
+      ->default_str(d.listen_host + ":" + num(d.listen_port));
+  app.add_option("--data-dir", data_dir, "data directory ([server] data_dir)")
+      ->default_str(d.data_dir);
+  app.add_option("--max-frame-bytes", max_frame_bytes,
+                 "largest accepted frame body, bytes, 64..67108864 ([server] max_frame_bytes)")
+      ->default_str(num(d.max_frame_bytes));
+  app.add_option("--max-connections", max_connections,
+                 "concurrent client connections ([server] max_connections)")
+      ->default_str(num(d.max_connections));
+  app.add_option("--max-in-flight", max_in_flight,
+                 "unanswered requests per connection ([server] max_in_flight_per_connection)")
+      ->default_str(num(d.max_in_flight_per_connection));
+  app.add_option("--account-shards", account_shards,
+                 "account directories, 1..1024 ([engine] account_shards)")
+      ->default_str(num(d.account_shards));
+  app.add_option("--ledger-shards", ledger_shards,
+                 "idempotency shards, 1..1024 ([engine] ledger_shards)")
+      ->default_str(num(d.ledger_shards));
+  app.add_option("--worker-threads", worker_threads,
+                 "CAF scheduler threads, 0 = number of cores ([engine] worker_threads)")
+      ->default_str(num(d.worker_threads));
+  app.add_option("--max-amount", max_amount,
+                 "largest amount of one transaction, minor units ([engine] max_amount)")
+      ->default_str(num(d.max_amount));
+  app.add_option("--id-retention-s", retention_s,
+                 "how long transaction ids are remembered, seconds ([engine] id_retention_s)")
+      ->default_str(num(d.id_retention_s));
+  app.add_option("--account-idle-ms", account_idle_ms,
+                 "an account actor idle this long is passivated, milliseconds "
+                 "([engine] account_idle_ms)")
+      ->default_str(num(d.account_idle_ms));
+  app.add_option("--partner-flush-interval-us", flush_us,
+                 "how often ledger shards push partner totals, microseconds "
+                 "([engine] partner_flush_interval_us)")
+      ->default_str(num(d.partner_flush_interval_us));
+  app.add_option("--max-shard-queue", max_shard_queue,
+                 "transactions waiting in one ledger shard before `overloaded` "
+                 "([engine] max_shard_queue)")
+      ->default_str(num(d.max_shard_queue));
+  app.add_option("--log-level", log_level,
+                 "trace, debug, info, warn, error, critical, off ([log] level)")
+      ->default_str(d.log_level);
+  app.add_option("--token", token_specs,
+                 "adds a token, TOKEN:ROLE[:PARTNER] with ROLE admin, partner (PARTNER "
+                 "required) or viewer; repeatable, added to [[auth.tokens]] (default: none)");
+  app.footer("Environment: SETTLE_ADMIN_TOKEN, when set and not empty, adds one admin token.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    exit_code = app.exit(e);
+    exit_code = app.exit(e) == 0 ? 0 : 2;
     return false;
   }
   out = load_file(config_path);
-  if (!listen.empty())
-    parse_listen(listen, out);
+  if (listen) parse_listen("--listen", *listen, out);
   if (data_dir) out.data_dir = *data_dir;
   if (max_frame_bytes) out.max_frame_bytes = *max_frame_bytes;
   if (max_connections) out.max_connections = *max_connections;
@@ -216,7 +278,7 @@ bool parse_command_line(int argc, char** argv, engine_config& out, int& exit_cod
   if (account_idle_ms) out.account_idle_ms = *account_idle_ms;
   if (flush_us) out.partner_flush_interval_us = *flush_us;
   if (max_shard_queue) out.max_shard_queue = *max_shard_queue;
-  if (!log_level.empty()) out.log_level = log_level;
+  if (log_level) out.log_level = *log_level;
   for (const auto& spec : token_specs)
     out.tokens.push_back(parse_token_spec(spec));
   if (const char* admin = std::getenv("SETTLE_ADMIN_TOKEN"); admin != nullptr && *admin != '\0') {
@@ -225,6 +287,7 @@ bool parse_command_line(int argc, char** argv, engine_config& out, int& exit_cod
     t.granted_role = protocol::role::admin;
     out.tokens.push_back(std::move(t));
   }
+  exit_code = 0;
   return true;
 }
 
@@ -234,22 +297,28 @@ void validate(const engine_config& c) {
       bad(key, std::to_string(v) + " is outside [" + std::to_string(lo) + ", " +
                    std::to_string(hi) + "]");
   };
+  if (c.listen_host.empty())
+    bad("listen", "empty host");
   range("max_frame_bytes", c.max_frame_bytes, 64, 64u << 20);
   range("max_connections", c.max_connections, 1, 1'000'000);
   range("max_in_flight_per_connection", c.max_in_flight_per_connection, 1, 1'000'000);
   range("account_shards", c.account_shards, 1, 1024);
   range("ledger_shards", c.ledger_shards, 1, 1024);
-  range("worker_threads", c.worker_threads, 0, 256);
+  range("worker_threads", c.worker_threads, 0, 1024);
   range("account_idle_ms", c.account_idle_ms, 1, 86'400'000);
   range("partner_flush_interval_us", c.partner_flush_interval_us, 1, 10'000'000);
   range("max_shard_queue", c.max_shard_queue, 1, 100'000'000);
   if (c.max_amount <= 0)
-    bad("max_amount", "must be positive");
+    bad("max_amount", std::to_string(c.max_amount) + " is not positive");
   if (c.id_retention_s == 0)
     bad("id_retention_s", "must be positive");
-  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (c.data_dir.empty())
+    bad("data_dir", "empty");
+  static const std::set<std::string> levels{"trace", "debug", "info", "warn",
+                                            "error", "critical", "off"};
   if (!levels.contains(c.log_level))
-    bad("log.level", "unknown level '" + c.log_level + "'");
+    bad("log.level", "unknown level '" + c.log_level +
+                         "' (trace, debug, info, warn, error, critical, off)");
   std::set<std::string> seen;
   for (const auto& t : c.tokens) {
     if (t.token.empty() || t.token.size() > 256)

@@ -1,16 +1,27 @@
 #include "protocol/frame.hpp"
 
 #include <cassert>
-#include <cstring>
 
 namespace settle::protocol {
+
+namespace {
+
+uint32_t read_length(const char* at) {
+  const auto* p = reinterpret_cast<const unsigned char*>(at);
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+}
+
+}  // namespace
 
 frame_reader::frame_reader(uint32_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {
   // nop
 }
 
 void frame_reader::feed(const char* data, size_t size) {
-  // Drop consumed bytes once they are the larger part of the buffer: amortized O(1) per byte.
+  if (failed_)
+    return;  // the stream is lost: keeping more of it would only cost memory
+  // Drop consumed bytes lazily, once they are at least half of the buffer: each byte is moved
+  // at most a constant number of times, and a read holding whole frames moves nothing.
   if (pos_ > 0 && pos_ * 2 >= buf_.size()) {
     buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
     pos_ = 0;
@@ -21,11 +32,10 @@ void frame_reader::feed(const char* data, size_t size) {
 frame_reader::status frame_reader::next(std::string_view& body) {
   if (failed_)
     return failure_;
-  size_t avail = buf_.size() - pos_;
+  const size_t avail = buf_.size() - pos_;
   if (avail < frame_header_bytes)
     return status::need_more;
-  const auto* p = reinterpret_cast<const unsigned char*>(buf_.data() + pos_);
-  uint32_t len = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+  const uint32_t len = read_length(buf_.data() + pos_);
   if (len == 0 || len > max_frame_bytes_) {
     failed_ = true;
     failure_ = len == 0 ? status::empty : status::too_large;
@@ -39,11 +49,10 @@ frame_reader::status frame_reader::next(std::string_view& body) {
 }
 
 bool frame_reader::frame_ready() const {
-  size_t avail = buf_.size() - pos_;
+  const size_t avail = buf_.size() - pos_;
   if (failed_ || avail < frame_header_bytes)
     return false;
-  const auto* p = reinterpret_cast<const unsigned char*>(buf_.data() + pos_);
-  uint32_t len = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+  const uint32_t len = read_length(buf_.data() + pos_);
   return len != 0 && len <= max_frame_bytes_ && avail - frame_header_bytes >= len;
 }
 

@@ -1,6 +1,7 @@
 #include "protocol/messages.hpp"
 
 #include <array>
+#include <utility>
 
 namespace settle::protocol {
 
@@ -31,15 +32,31 @@ constexpr std::array<std::string_view, 2> status_names{"active", "blocked"};
 constexpr std::array<std::string_view, 3> outcome_names{"applied", "duplicate", "noop"};
 constexpr std::array<std::string_view, 3> role_names{"admin", "partner", "viewer"};
 
+// The tables list every enumerator in declaration order.
+static_assert(error_names.size() == static_cast<size_t>(error_code::internal) + 1);
+static_assert(op_names.size() == static_cast<size_t>(op_kind::unblock) + 1);
+static_assert(txn_names.size() == static_cast<size_t>(txn_kind::transfer) + 1);
+static_assert(kind_names.size() == static_cast<size_t>(account_kind::house) + 1);
+static_assert(status_names.size() == static_cast<size_t>(account_status::blocked) + 1);
+static_assert(outcome_names.size() == static_cast<size_t>(txn_status::noop) + 1);
+static_assert(role_names.size() == static_cast<size_t>(role::viewer) + 1);
+
+/// The name of `x`; "invalid" for a value outside the enumeration (never indexes out of range).
+template <class Enum, size_t N>
+std::string_view name_of(Enum x, const std::array<std::string_view, N>& names) {
+  auto i = static_cast<size_t>(x);
+  return i < N ? names[i] : std::string_view{"invalid"};
+}
+
 }  // namespace
 
-std::string_view to_string(error_code x) { return error_names[static_cast<size_t>(x)]; }
-std::string_view to_string(op_kind x) { return op_names[static_cast<size_t>(x)]; }
-std::string_view to_string(txn_kind x) { return txn_names[static_cast<size_t>(x)]; }
-std::string_view to_string(account_kind x) { return kind_names[static_cast<size_t>(x)]; }
-std::string_view to_string(account_status x) { return status_names[static_cast<size_t>(x)]; }
-std::string_view to_string(txn_status x) { return outcome_names[static_cast<size_t>(x)]; }
-std::string_view to_string(role x) { return role_names[static_cast<size_t>(x)]; }
+std::string_view to_string(error_code x) { return name_of(x, error_names); }
+std::string_view to_string(op_kind x) { return name_of(x, op_names); }
+std::string_view to_string(txn_kind x) { return name_of(x, txn_names); }
+std::string_view to_string(account_kind x) { return name_of(x, kind_names); }
+std::string_view to_string(account_status x) { return name_of(x, status_names); }
+std::string_view to_string(txn_status x) { return name_of(x, outcome_names); }
+std::string_view to_string(role x) { return name_of(x, role_names); }
 
 bool parse(std::string_view t, error_code& x) { return parse_table(t, x, error_names); }
 bool parse(std::string_view t, op_kind& x) { return parse_table(t, x, op_names); }

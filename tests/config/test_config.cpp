@@ -2,8 +2,15 @@
 #define BOOST_TEST_MODULE config
 #include <boost/test/unit_test.hpp>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
 
 #include "config/engine_config.hpp"
 
@@ -12,92 +19,436 @@ using settle::protocol::role;
 
 namespace {
 
-std::string write_temp(const std::string& text) {
-  static int n = 0;
-  std::string path = "/tmp/settle-config-test-" + std::to_string(::getpid()) + "-" +
-                     std::to_string(n++) + ".toml";
-  std::ofstream(path) << text;
-  return path;
-}
+/// A TOML file in a fresh temporary directory, removed again at the end of the test.
+class temp_file {
+public:
+  explicit temp_file(const std::string& text) {
+    char dir[] = "/tmp/settle-config-test-XXXXXX";
+    BOOST_REQUIRE(::mkdtemp(dir) != nullptr);
+    dir_ = dir;
+    path_ = dir_ + "/settled.toml";
+    std::ofstream(path_) << text;
+  }
+  ~temp_file() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  temp_file(const temp_file&) = delete;
+  temp_file& operator=(const temp_file&) = delete;
+  const std::string& path() const { return path_; }
 
-bool parse(std::vector<std::string> args, engine_config& out) {
+private:
+  std::string dir_, path_;
+};
+
+/// Sets (or, with nullptr, unsets) an environment variable for one scope.
+class scoped_env {
+public:
+  scoped_env(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name))
+      old_ = old;
+    if (value)
+      ::setenv(name, value, 1);
+    else
+      ::unsetenv(name);
+  }
+  ~scoped_env() {
+    if (old_)
+      ::setenv(name_, old_->c_str(), 1);
+    else
+      ::unsetenv(name_);
+  }
+
+private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+/// Runs parse_command_line on `args` (program name added). Returns its result.
+bool parse(std::vector<std::string> args, engine_config& out, int* exit_code = nullptr) {
   args.insert(args.begin(), "settled");
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());
-  int code = 0;
-  return parse_command_line(static_cast<int>(argv.size()), argv.data(), out, code);
+  int code = -1;
+  bool ok = parse_command_line(static_cast<int>(argv.size()), argv.data(), out, code);
+  if (exit_code)
+    *exit_code = code;
+  return ok;
 }
 
-void expect_error(const std::string& toml, const std::string& mention) {
+/// The error message load_file throws for `toml`, or "" when it loads.
+std::string load_error(const std::string& toml) {
+  temp_file f{toml};
   try {
-    load_file(write_temp(toml));
-    BOOST_ERROR("expected an error mentioning " << mention);
+    load_file(f.path());
   } catch (const std::runtime_error& e) {
-    BOOST_CHECK_MESSAGE(std::string{e.what()}.find(mention) != std::string::npos, e.what());
+    return e.what();
   }
+  return "";
 }
+
+void expect_load_error(const std::string& toml, const std::string& mention) {
+  auto msg = load_error(toml);
+  BOOST_CHECK_MESSAGE(!msg.empty(), "no error for:\n" << toml);
+  BOOST_CHECK_MESSAGE(msg.find(mention) != std::string::npos,
+                      "error '" << msg << "' does not mention '" << mention << "'");
+}
+
+std::string validate_error(const engine_config& c) {
+  try {
+    validate(c);
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+void expect_invalid(const engine_config& c, const std::string& mention) {
+  auto msg = validate_error(c);
+  BOOST_CHECK_MESSAGE(!msg.empty(), "validate accepted a config that should mention " << mention);
+  BOOST_CHECK_MESSAGE(msg.find(mention) != std::string::npos,
+                      "error '" << msg << "' does not mention '" << mention << "'");
+}
+
+/// Captures std::cout while alive.
+class capture_stdout {
+public:
+  capture_stdout() : old_(std::cout.rdbuf(buf_.rdbuf())) {}
+  ~capture_stdout() { std::cout.rdbuf(old_); }
+  std::string text() const { return buf_.str(); }
+
+private:
+  std::ostringstream buf_;
+  std::streambuf* old_;
+};
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(defaults_are_valid) {
+BOOST_AUTO_TEST_CASE(defaults) {
   engine_config c;
   BOOST_CHECK_NO_THROW(validate(c));
+  BOOST_CHECK_EQUAL(c.listen_host, "127.0.0.1");
+  BOOST_CHECK_EQUAL(c.listen_port, 7400);
+  BOOST_CHECK_EQUAL(c.data_dir, "./data");
   BOOST_CHECK_EQUAL(c.max_frame_bytes, 1u << 20);
+  BOOST_CHECK_EQUAL(c.max_connections, 1024u);
+  BOOST_CHECK_EQUAL(c.max_in_flight_per_connection, 4096u);
+  BOOST_CHECK_EQUAL(c.account_shards, 8u);
+  BOOST_CHECK_EQUAL(c.ledger_shards, 8u);
+  BOOST_CHECK_EQUAL(c.worker_threads, 0u);
+  BOOST_CHECK_EQUAL(c.max_amount, 1'000'000'000'000);
   BOOST_CHECK_EQUAL(c.id_retention_s, 7u * 24 * 3600);
+  BOOST_CHECK_EQUAL(c.account_idle_ms, 5000u);
+  BOOST_CHECK_EQUAL(c.partner_flush_interval_us, 1000u);
+  BOOST_CHECK_EQUAL(c.max_shard_queue, 100000u);
+  BOOST_CHECK_EQUAL(c.log_level, "info");
+  BOOST_CHECK(c.tokens.empty());
+
+  // No flags, no file, no environment: the same defaults.
+  scoped_env no_admin{"SETTLE_ADMIN_TOKEN", nullptr};
+  engine_config parsed;
+  int code = -1;
+  BOOST_REQUIRE(parse({}, parsed, &code));
+  BOOST_CHECK_EQUAL(code, 0);
+  BOOST_CHECK_EQUAL(parsed.listen_port, 7400);
+  BOOST_CHECK_EQUAL(parsed.max_shard_queue, 100000u);
+  BOOST_CHECK(parsed.tokens.empty());
+  BOOST_CHECK(load_file("").tokens.empty());
 }
 
-BOOST_AUTO_TEST_CASE(example_file_loads) {
+BOOST_AUTO_TEST_CASE(shipped_example_file_loads_and_is_valid) {
   auto c = load_file(SETTLE_EXAMPLE_CONFIG);
   BOOST_CHECK_NO_THROW(validate(c));
-  BOOST_CHECK_EQUAL(c.listen_port, 7400);
+  // It documents the defaults.
+  engine_config d;
+  BOOST_CHECK_EQUAL(c.listen_host, d.listen_host);
+  BOOST_CHECK_EQUAL(c.listen_port, d.listen_port);
+  BOOST_CHECK_EQUAL(c.data_dir, d.data_dir);
+  BOOST_CHECK_EQUAL(c.max_frame_bytes, d.max_frame_bytes);
+  BOOST_CHECK_EQUAL(c.max_connections, d.max_connections);
+  BOOST_CHECK_EQUAL(c.max_in_flight_per_connection, d.max_in_flight_per_connection);
+  BOOST_CHECK_EQUAL(c.account_shards, d.account_shards);
+  BOOST_CHECK_EQUAL(c.ledger_shards, d.ledger_shards);
+  BOOST_CHECK_EQUAL(c.worker_threads, d.worker_threads);
+  BOOST_CHECK_EQUAL(c.max_amount, d.max_amount);
+  BOOST_CHECK_EQUAL(c.id_retention_s, d.id_retention_s);
+  BOOST_CHECK_EQUAL(c.account_idle_ms, d.account_idle_ms);
+  BOOST_CHECK_EQUAL(c.partner_flush_interval_us, d.partner_flush_interval_us);
+  BOOST_CHECK_EQUAL(c.max_shard_queue, d.max_shard_queue);
+  BOOST_CHECK_EQUAL(c.log_level, d.log_level);
+  // One admin, one partner (acme), one viewer.
   BOOST_REQUIRE_EQUAL(c.tokens.size(), 3u);
+  BOOST_CHECK(c.tokens[0].granted_role == role::admin);
+  BOOST_CHECK(c.tokens[0].partner.empty());
   BOOST_CHECK(c.tokens[1].granted_role == role::partner);
   BOOST_CHECK_EQUAL(c.tokens[1].partner, "acme");
+  BOOST_CHECK(c.tokens[2].granted_role == role::viewer);
+  for (const auto& t : c.tokens)
+    BOOST_CHECK_MESSAGE(t.token.find("example") != std::string::npos,
+                        "example tokens should look like examples: " << t.token);
 }
 
-BOOST_AUTO_TEST_CASE(flags_override_the_file_and_env_adds_admin) {
-  auto path = write_temp("[server]\nlisten = \"127.0.0.1:9000\"\nmax_frame_bytes = 2048\n"
-                         "[engine]\nledger_shards = 3\n");
-  ::setenv("SETTLE_ADMIN_TOKEN", "from-env", 1);
-  engine_config c;
-  BOOST_REQUIRE(parse({"--config", path, "--max-frame-bytes", "4096", "--token", "p:partner:acme",
-                       "--listen", "127.0.0.1:0"},
-                      c));
-  ::unsetenv("SETTLE_ADMIN_TOKEN");
-  BOOST_CHECK_EQUAL(c.max_frame_bytes, 4096u);  // flag beats file
-  BOOST_CHECK_EQUAL(c.ledger_shards, 3u);       // file beats default
-  BOOST_CHECK_EQUAL(c.listen_port, 0);
-  BOOST_REQUIRE_EQUAL(c.tokens.size(), 2u);
-  BOOST_CHECK_EQUAL(c.tokens[0].partner, "acme");
-  BOOST_CHECK(c.tokens[1].granted_role == role::admin);
-  BOOST_CHECK_EQUAL(c.tokens[1].token, "from-env");
+BOOST_AUTO_TEST_CASE(file_sets_every_key) {
+  temp_file f{R"(
+[server]
+listen = "0.0.0.0:9100"
+data_dir = "/var/lib/settle"
+max_frame_bytes = 4096
+max_connections = 10
+max_in_flight_per_connection = 7
+
+[engine]
+account_shards = 3
+ledger_shards = 5
+worker_threads = 2
+max_amount = 123456
+id_retention_s = 60
+account_idle_ms = 250
+partner_flush_interval_us = 500
+max_shard_queue = 99
+
+[log]
+level = "debug"
+
+[[auth.tokens]]
+token = "a"
+role = "admin"
+
+[[auth.tokens]]
+token = "p"
+role = "partner"
+partner = "beta"
+)"};
+  auto c = load_file(f.path());
   BOOST_CHECK_NO_THROW(validate(c));
+  BOOST_CHECK_EQUAL(c.listen_host, "0.0.0.0");
+  BOOST_CHECK_EQUAL(c.listen_port, 9100);
+  BOOST_CHECK_EQUAL(c.data_dir, "/var/lib/settle");
+  BOOST_CHECK_EQUAL(c.max_frame_bytes, 4096u);
+  BOOST_CHECK_EQUAL(c.max_connections, 10u);
+  BOOST_CHECK_EQUAL(c.max_in_flight_per_connection, 7u);
+  BOOST_CHECK_EQUAL(c.account_shards, 3u);
+  BOOST_CHECK_EQUAL(c.ledger_shards, 5u);
+  BOOST_CHECK_EQUAL(c.worker_threads, 2u);
+  BOOST_CHECK_EQUAL(c.max_amount, 123456);
+  BOOST_CHECK_EQUAL(c.id_retention_s, 60u);
+  BOOST_CHECK_EQUAL(c.account_idle_ms, 250u);
+  BOOST_CHECK_EQUAL(c.partner_flush_interval_us, 500u);
+  BOOST_CHECK_EQUAL(c.max_shard_queue, 99u);
+  BOOST_CHECK_EQUAL(c.log_level, "debug");
+  BOOST_REQUIRE_EQUAL(c.tokens.size(), 2u);
+  BOOST_CHECK_EQUAL(c.tokens[1].token, "p");
+  BOOST_CHECK(c.tokens[1].granted_role == role::partner);
+  BOOST_CHECK_EQUAL(c.tokens[1].partner, "beta");
+}
+
+BOOST_AUTO_TEST_CASE(flags_override_the_file) {
+  scoped_env no_admin{"SETTLE_ADMIN_TOKEN", nullptr};
+  temp_file f{"[server]\nlisten = \"127.0.0.1:9000\"\nmax_frame_bytes = 2048\n"
+              "data_dir = \"/from/file\"\n"
+              "[engine]\nledger_shards = 3\naccount_shards = 4\n"
+              "[log]\nlevel = \"error\"\n"
+              "[[auth.tokens]]\ntoken = \"file-admin\"\nrole = \"admin\"\n"};
+  engine_config c;
+  BOOST_REQUIRE(parse({"--config", f.path(), "--max-frame-bytes", "4096", "--listen",
+                       "127.0.0.1:0", "--account-shards", "16", "--token", "p:partner:acme",
+                       "--token", "v:viewer", "--log-level", "warn", "--data-dir", "/from/flag",
+                       "--max-connections", "5", "--max-in-flight", "6", "--worker-threads", "1",
+                       "--max-amount", "1000000", "--id-retention-s", "30", "--account-idle-ms",
+                       "40", "--partner-flush-interval-us", "50", "--max-shard-queue", "60"},
+                      c));
+  BOOST_CHECK_EQUAL(c.max_frame_bytes, 4096u);  // flag beats file
+  BOOST_CHECK_EQUAL(c.listen_port, 0);
+  BOOST_CHECK_EQUAL(c.account_shards, 16u);
+  BOOST_CHECK_EQUAL(c.ledger_shards, 3u);       // file beats default
+  BOOST_CHECK_EQUAL(c.log_level, "warn");
+  BOOST_CHECK_EQUAL(c.data_dir, "/from/flag");
+  BOOST_CHECK_EQUAL(c.max_connections, 5u);
+  BOOST_CHECK_EQUAL(c.max_in_flight_per_connection, 6u);
+  BOOST_CHECK_EQUAL(c.worker_threads, 1u);
+  BOOST_CHECK_EQUAL(c.max_amount, 1'000'000);
+  BOOST_CHECK_EQUAL(c.id_retention_s, 30u);
+  BOOST_CHECK_EQUAL(c.account_idle_ms, 40u);
+  BOOST_CHECK_EQUAL(c.partner_flush_interval_us, 50u);
+  BOOST_CHECK_EQUAL(c.max_shard_queue, 60u);
+  // --token adds to the file's tokens.
+  BOOST_REQUIRE_EQUAL(c.tokens.size(), 3u);
+  BOOST_CHECK_EQUAL(c.tokens[0].token, "file-admin");
+  BOOST_CHECK_EQUAL(c.tokens[1].token, "p");
+  BOOST_CHECK(c.tokens[1].granted_role == role::partner);
+  BOOST_CHECK_EQUAL(c.tokens[1].partner, "acme");
+  BOOST_CHECK(c.tokens[2].granted_role == role::viewer);
+  BOOST_CHECK_NO_THROW(validate(c));
+
+  // Without the flags, the file's values stand.
+  engine_config file_only;
+  BOOST_REQUIRE(parse({"--config", f.path()}, file_only));
+  BOOST_CHECK_EQUAL(file_only.max_frame_bytes, 2048u);
+  BOOST_CHECK_EQUAL(file_only.listen_port, 9000);
+  BOOST_CHECK_EQUAL(file_only.data_dir, "/from/file");
+  BOOST_CHECK_EQUAL(file_only.account_shards, 4u);
+  BOOST_CHECK_EQUAL(file_only.log_level, "error");
+}
+
+BOOST_AUTO_TEST_CASE(environment_adds_an_admin_token) {
+  {
+    scoped_env admin{"SETTLE_ADMIN_TOKEN", "from-env"};
+    engine_config c;
+    BOOST_REQUIRE(parse({"--token", "v:viewer"}, c));
+    BOOST_REQUIRE_EQUAL(c.tokens.size(), 2u);
+    BOOST_CHECK_EQUAL(c.tokens[1].token, "from-env");
+    BOOST_CHECK(c.tokens[1].granted_role == role::admin);
+    BOOST_CHECK(c.tokens[1].partner.empty());
+    BOOST_CHECK_NO_THROW(validate(c));
+  }
+  {
+    scoped_env empty{"SETTLE_ADMIN_TOKEN", ""};  // set but empty: ignored
+    engine_config c;
+    BOOST_REQUIRE(parse({}, c));
+    BOOST_CHECK(c.tokens.empty());
+  }
+  {
+    scoped_env twice{"SETTLE_ADMIN_TOKEN", "same"};  // also given as a flag: a duplicate
+    engine_config c;
+    BOOST_REQUIRE(parse({"--token", "same:viewer"}, c));
+    BOOST_CHECK_THROW(validate(c), std::runtime_error);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(help_lists_every_flag_with_its_default) {
+  capture_stdout out;
+  engine_config c;
+  int code = -1;
+  BOOST_CHECK(!parse({"--help"}, c, &code));
+  BOOST_CHECK_EQUAL(code, 0);
+  auto text = out.text();
+  for (const char* flag :
+       {"--config", "--listen", "--data-dir", "--max-frame-bytes", "--max-connections",
+        "--max-in-flight", "--account-shards", "--ledger-shards", "--worker-threads",
+        "--max-amount", "--id-retention-s", "--account-idle-ms", "--partner-flush-interval-us",
+        "--max-shard-queue", "--log-level", "--token", "SETTLE_ADMIN_TOKEN"})
+    BOOST_CHECK_MESSAGE(text.find(flag) != std::string::npos, "--help does not mention " << flag);
+  for (const char* dflt : {"127.0.0.1:7400", "./data", "1048576", "1024", "4096", "1000000000000",
+                           "604800", "5000", "1000", "100000", "info"})
+    BOOST_CHECK_MESSAGE(text.find(dflt) != std::string::npos, "--help does not show " << dflt);
+}
+
+BOOST_AUTO_TEST_CASE(bad_flags) {
+  auto refused = [](std::vector<std::string> args) {
+    engine_config c;
+    int code = 0;
+    bool ok = parse(std::move(args), c, &code);
+    return !ok && code != 0;
+  };
+  BOOST_CHECK(refused({"--no-such-flag"}));
+  BOOST_CHECK(refused({"--max-frame-bytes", "big"}));
+  BOOST_CHECK(refused({"--max-frame-bytes", "-1"}));
+  BOOST_CHECK(refused({"--account-shards", "5000000000"}));
+  BOOST_CHECK(refused({"--max-amount"}));
+
+  auto throws = [](std::vector<std::string> args, const std::string& mention) {
+    engine_config c;
+    try {
+      parse(std::move(args), c);
+      validate(c);
+    } catch (const std::runtime_error& e) {
+      BOOST_CHECK_MESSAGE(std::string{e.what()}.find(mention) != std::string::npos, e.what());
+      return;
+    }
+    BOOST_ERROR("no error; expected one mentioning " << mention);
+  };
+  throws({"--token", "t:king"}, "role");
+  throws({"--token", "t:partner"}, "partner");
+  throws({"--token", "t:partner:bad:id"}, "partner");
+  throws({"--token", "t:admin:acme"}, "partner");
+  throws({"--token", "nocolon"}, "token");
+  throws({"--listen", "127.0.0.1"}, "listen");
+  throws({"--listen", "127.0.0.1:70000"}, "listen");
+  throws({"--listen", "127.0.0.1:x"}, "listen");
+  throws({"--listen", ":7400"}, "listen");
+  throws({"--config", "/nonexistent/settled.toml"}, "/nonexistent/settled.toml");
+  throws({"--account-shards", "0"}, "account_shards");
+  throws({"--max-in-flight", "0"}, "max_in_flight");
+  throws({"--log-level", "loud"}, "level");
 }
 
 BOOST_AUTO_TEST_CASE(bad_files_name_the_key) {
-  expect_error("[server]\nmax_frame_byte = 10\n", "server.max_frame_byte");
-  expect_error("[server]\nmax_frame_bytes = \"big\"\n", "server.max_frame_bytes");
-  expect_error("[engine]\naccount_shards = -1\n", "engine.account_shards");
-  expect_error("[[auth.tokens]]\ntoken = \"x\"\nrole = \"king\"\n", "role");
-  expect_error("[server]\nlisten = \"nohost\"\n", "listen");
-  expect_error("[bogus]\n", "bogus");
+  // Unknown keys (typos) anywhere.
+  expect_load_error("[server]\nmax_frame_byte = 10\n", "server.max_frame_byte");
+  expect_load_error("[engine]\nledger_shard = 10\n", "engine.ledger_shard");
+  expect_load_error("[log]\nlevl = \"info\"\n", "log.levl");
+  expect_load_error("[bogus]\n", "bogus");
+  expect_load_error("listen = \"127.0.0.1:1\"\n", "listen");
+  expect_load_error("[[auth.tokens]]\ntoken = \"x\"\nrole = \"admin\"\nparnter = \"acme\"\n",
+                    "parnter");
+  // Wrong types.
+  expect_load_error("[server]\nmax_frame_bytes = \"big\"\n", "server.max_frame_bytes");
+  expect_load_error("[server]\nlisten = 7400\n", "server.listen");
+  expect_load_error("[server]\ndata_dir = true\n", "server.data_dir");
+  expect_load_error("[engine]\nmax_amount = 1.5\n", "engine.max_amount");
+  expect_load_error("[log]\nlevel = 3\n", "log.level");
+  expect_load_error("server = 1\n", "server");
+  expect_load_error("[auth]\ntokens = \"x\"\n", "auth.tokens");
+  expect_load_error("[[auth.tokens]]\ntoken = 5\nrole = \"admin\"\n", "token");
+  // Out of the type's range.
+  expect_load_error("[engine]\naccount_shards = -1\n", "engine.account_shards");
+  expect_load_error("[server]\nmax_frame_bytes = 5000000000\n", "server.max_frame_bytes");
+  // Bad values.
+  expect_load_error("[server]\nlisten = \"nohost\"\n", "listen");
+  expect_load_error("[[auth.tokens]]\ntoken = \"x\"\nrole = \"king\"\n", "role");
+  expect_load_error("[[auth.tokens]]\ntoken = \"x\"\n", "role");
+  expect_load_error("[[auth.tokens]]\nrole = \"admin\"\n", "token");
+  expect_load_error("[[auth.tokens]]\ntoken = \"x\"\nrole = \"partner\"\n", "partner");
+  expect_load_error("[[auth.tokens]]\ntoken = \"x\"\nrole = \"partner\"\npartner = \"a:b\"\n",
+                    "partner");
+  expect_load_error("[[auth.tokens]]\ntoken = \"x\"\nrole = \"viewer\"\npartner = \"acme\"\n",
+                    "partner");
+  // Not TOML at all, and a missing file.
+  BOOST_CHECK(!load_error("[server\n").empty());
+  BOOST_CHECK_THROW(load_file("/nonexistent/settled.toml"), std::runtime_error);
 }
 
 BOOST_AUTO_TEST_CASE(validation_limits) {
-  engine_config c;
-  c.account_shards = 0;
-  BOOST_CHECK_THROW(validate(c), std::runtime_error);
-  c = engine_config{};
-  c.max_frame_bytes = 10;
-  BOOST_CHECK_THROW(validate(c), std::runtime_error);
-  c = engine_config{};
-  c.tokens.push_back({"t", role::partner, ""});
-  BOOST_CHECK_THROW(validate(c), std::runtime_error);
-  c = engine_config{};
-  c.tokens.push_back({"t", role::admin, ""});
-  c.tokens.push_back({"t", role::viewer, ""});
-  BOOST_CHECK_THROW(validate(c), std::runtime_error);
-  engine_config bad_flag;
-  BOOST_CHECK(!parse({"--no-such-flag"}, bad_flag));
+  auto with = [](auto change) {
+    engine_config c;
+    change(c);
+    return c;
+  };
+  expect_invalid(with([](auto& c) { c.account_shards = 0; }), "account_shards");
+  expect_invalid(with([](auto& c) { c.account_shards = 1025; }), "account_shards");
+  expect_invalid(with([](auto& c) { c.ledger_shards = 0; }), "ledger_shards");
+  expect_invalid(with([](auto& c) { c.ledger_shards = 1025; }), "ledger_shards");
+  expect_invalid(with([](auto& c) { c.max_frame_bytes = 63; }), "max_frame_bytes");
+  expect_invalid(with([](auto& c) { c.max_frame_bytes = (64u << 20) + 1; }), "max_frame_bytes");
+  expect_invalid(with([](auto& c) { c.max_in_flight_per_connection = 0; }), "max_in_flight");
+  expect_invalid(with([](auto& c) { c.max_connections = 0; }), "max_connections");
+  expect_invalid(with([](auto& c) { c.max_amount = 0; }), "max_amount");
+  expect_invalid(with([](auto& c) { c.max_amount = -5; }), "max_amount");
+  expect_invalid(with([](auto& c) { c.log_level = "loud"; }), "level");
+  // Partner tokens name a valid partner id; tokens are unique.
+  expect_invalid(with([](auto& c) { c.tokens.push_back({"t", role::partner, ""}); }), "partner");
+  expect_invalid(with([](auto& c) { c.tokens.push_back({"t", role::partner, "a:b"}); }),
+                 "partner");
+  expect_invalid(with([](auto& c) {
+                   c.tokens.push_back({"t", role::admin, ""});
+                   c.tokens.push_back({"t", role::viewer, ""});
+                 }),
+                 "twice");
+  expect_invalid(with([](auto& c) { c.tokens.push_back({"", role::admin, ""}); }), "token");
+
+  // The edges themselves are fine.
+  auto edges = with([](auto& c) {
+    c.account_shards = c.ledger_shards = 1;
+    c.max_frame_bytes = 64;
+    c.max_in_flight_per_connection = 1;
+    c.max_connections = 1;
+    c.max_amount = 1;
+    c.tokens.push_back({"p", role::partner, "acme"});
+    c.tokens.push_back({"q", role::partner, "acme"});  // two tokens for one partner is fine
+  });
+  BOOST_CHECK_NO_THROW(validate(edges));
+  edges.account_shards = edges.ledger_shards = 1024;
+  edges.max_frame_bytes = 64u << 20;
+  BOOST_CHECK_NO_THROW(validate(edges));
 }
