@@ -1,5 +1,6 @@
 #include "actors/account_directory.hpp"
 
+#include <cassert>
 #include <chrono>
 
 #include "actors/account_actor.hpp"
@@ -12,15 +13,26 @@ namespace settle::actors {
 using protocol::error_code;
 using protocol::op_kind;
 
-account_directory::account_directory(caf::actor_config& cfg, uint32_t account_idle_ms)
-    : caf::event_based_actor(cfg), account_idle_ms_(account_idle_ms) {
-  // nop
+account_directory::account_directory(caf::actor_config& cfg, uint32_t account_idle_ms,
+                                     journal_target journal,
+                                     std::shared_ptr<const routing> routes, account_map accounts)
+    : caf::event_based_actor(cfg),
+      account_idle_ms_(account_idle_ms),
+      journal_(std::move(journal)),
+      routes_(std::move(routes)) {
+  accounts_.reserve(accounts.size());
+  for (auto& [id, st] : accounts) {
+    slot s;
+    s.state = st;
+    accounts_.emplace(id, s);
+  }
 }
 
-const caf::actor& account_directory::activate(const std::string& id, slot& s) {
+const caf::actor& account_directory::activate(const std::string& id, slot& s, bool opening) {
   s.last_used_tick = tick_;
   if (!s.active) {
-    s.active = spawn<account_actor, caf::linked>(id, s.state, caf::actor_cast<caf::actor>(this));
+    s.active = spawn<account_actor, caf::linked>(id, s.state, caf::actor_cast<caf::actor>(this),
+                                                 journal_, routes_, opening);
     active_ids_.insert(id);
     if (!sweep_armed_) {
       sweep_armed_ = true;
@@ -30,31 +42,35 @@ const caf::actor& account_directory::activate(const std::string& id, slot& s) {
   return s.active;
 }
 
-protocol::response account_directory::open(const protocol::request& req) {
+caf::result<caf::message> account_directory::open(const protocol::request& req) {
   if (ledger::is_reserved_account(req.account))
-    return protocol::make_error(op_kind::open, req.rid, error_code::bad_request,
-                                "field 'account': ids starting with 'house:' or 'partner:' are "
-                                "reserved");
+    return caf::make_message(
+        protocol::make_error(op_kind::open, req.rid, error_code::bad_request,
+                             "field 'account': ids starting with 'house:' or 'partner:' are "
+                             "reserved"));
   auto currency = ledger::pack_currency(req.currency);
   auto it = accounts_.find(req.account);
-  if (it != accounts_.end()) {
-    // The currency never changes, so the idle copy is right even while an actor is active.
-    if (it->second.state.currency != currency)
-      return protocol::make_error(op_kind::open, req.rid, error_code::account_exists,
-                                  "account '" + req.account + "' exists with currency " +
-                                      ledger::currency_text(it->second.state.currency));
-  } else {
+  if (it == accounts_.end()) {
+    // A new account: its actor journals the open and answers once it is durable.
     slot s;
     s.state.currency = currency;
-    accounts_.emplace(req.account, s);
+    it = accounts_.emplace(req.account, s).first;
+    return delegate(activate(req.account, it->second, true), req);
   }
+  if (it->second.active)  // its open may still be on the way to the journal
+    return delegate(activate(req.account, it->second), req);
+  if (it->second.state.currency != currency)
+    return caf::make_message(protocol::make_error(
+        op_kind::open, req.rid, error_code::account_exists,
+        "account '" + req.account + "' exists with currency " +
+            ledger::currency_text(it->second.state.currency)));
   protocol::response resp;
   resp.op = op_kind::open;
   resp.rid = req.rid;
   resp.account = req.account;
   resp.currency = req.currency;
   resp.kind = protocol::account_kind::player;
-  return resp;
+  return caf::make_message(std::move(resp));
 }
 
 void account_directory::sweep() {
@@ -83,19 +99,19 @@ caf::behavior account_directory::make_behavior() {
       // Results are untyped messages because some branches delegate to the account actor.
       [=, this](const protocol::request& req) -> caf::result<caf::message> {
         if (req.op == op_kind::open)
-          return caf::make_message(open(req));
+          return open(req);
         auto it = accounts_.find(req.account);
         if (it == accounts_.end())
           return caf::make_message(
               protocol::make_error(req.op, req.rid, error_code::unknown_account,
                                    "account '" + req.account + "' does not exist"));
         auto& s = it->second;
-        if (s.active)
+        if (s.active || req.op != op_kind::balance)  // changes are journaled by the actor
           return delegate(activate(req.account, s), req);
         return caf::make_message(answer_account_request(req.account, s.state, req));
       },
       [=, this](leg_atom a, const std::string& id,
-                const ledger::leg& l) -> caf::result<caf::message> {
+                const leg_request& l) -> caf::result<caf::message> {
         auto it = accounts_.find(id);
         if (it == accounts_.end())
           return caf::make_message(unknown(id));
@@ -119,6 +135,14 @@ caf::behavior account_directory::make_behavior() {
         s.passivating = false;
         active_ids_.erase(id);
       },
+      [=, this](discard_atom, const std::string& id) {
+        // An open whose record did not land: the account was never created.
+        auto it = accounts_.find(id);
+        assert(it != accounts_.end() && it->second.active);
+        send(it->second.active, stop_atom::value);  // after what we forwarded: it bounces those
+        accounts_.erase(it);
+        active_ids_.erase(id);
+      },
       [=, this](sweep_atom) { sweep(); },
       [=, this](stats_atom) {
         shard_stats st;
@@ -134,6 +158,8 @@ caf::behavior account_directory::make_behavior() {
 namespace settle::actors {
 
 void account_directory::on_exit() {
+  routes_.reset();
+  journal_ = {};
   accounts_.clear();
   active_ids_.clear();
 }

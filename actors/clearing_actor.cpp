@@ -9,8 +9,9 @@ namespace settle::actors {
 using protocol::error_code;
 using protocol::op_kind;
 
-clearing_actor::clearing_actor(caf::actor_config& cfg, std::string partner)
-    : caf::event_based_actor(cfg), partner_(std::move(partner)) {
+clearing_actor::clearing_actor(caf::actor_config& cfg, std::string partner,
+                               account_map recovered)
+    : caf::event_based_actor(cfg), partner_(std::move(partner)), accounts_(std::move(recovered)) {
   // nop
 }
 

@@ -14,14 +14,16 @@ namespace settle::actors {
 /// message per shard per flush, not one per bet) and answers `partner` and `balance`.
 class clearing_actor : public caf::event_based_actor {
 public:
-  /// `partner` empty: the house.
-  clearing_actor(caf::actor_config& cfg, std::string partner);
+  using account_map = std::map<ledger::currency_code, ledger::clearing_account>;
+
+  /// `partner` empty: the house. `recovered`: its accounts as journaled.
+  clearing_actor(caf::actor_config& cfg, std::string partner, account_map recovered);
 
   caf::behavior make_behavior() override;
 
 private:
   std::string partner_;
-  std::map<ledger::currency_code, ledger::clearing_account> accounts_;  // ordered for output
+  account_map accounts_;  // ordered for output
 };
 
 }  // namespace settle::actors

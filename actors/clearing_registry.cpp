@@ -8,15 +8,16 @@ using protocol::error_code;
 using protocol::op_kind;
 
 clearing_registry::clearing_registry(caf::actor_config& cfg,
-                                     std::shared_ptr<const routing> routes)
-    : caf::event_based_actor(cfg), routes_(std::move(routes)) {
+                                     std::shared_ptr<const routing> routes,
+                                     clearing_map recovered)
+    : caf::event_based_actor(cfg), routes_(std::move(routes)), recovered_(std::move(recovered)) {
   // nop
 }
 
 const caf::actor& clearing_registry::clearing_for(const std::string& partner) {
   auto& slot = clearing_[partner];
   if (!slot)
-    slot = spawn<clearing_actor, caf::linked>(partner);
+    slot = spawn<clearing_actor, caf::linked>(partner, clearing_actor::account_map{});
   return slot;
 }
 
@@ -52,6 +53,13 @@ void clearing_registry::answer(const protocol::request& req,
 }
 
 caf::behavior clearing_registry::make_behavior() {
+  // Recovered partners and the house exist from the start, with their recovered totals.
+  std::map<std::string, clearing_actor::account_map> by_owner;
+  for (auto& [key, acc] : recovered_)
+    by_owner[key.first][key.second] = acc;
+  recovered_.clear();
+  for (auto& [owner, accounts] : by_owner)
+    clearing_[owner] = spawn<clearing_actor, caf::linked>(owner, std::move(accounts));
   return {
       [=, this](delta_atom, delta_batch& batch) { route(batch); },
       [=, this](const protocol::request& req) {

@@ -1,8 +1,10 @@
 // Finds the clearing actor of each partner (and the house) and makes queries exact.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <absl/container/flat_hash_map.h>
 #include <caf/event_based_actor.hpp>
@@ -17,7 +19,12 @@ namespace settle::actors {
 /// deltas, so an answer includes every transaction acknowledged before the query was sent.
 class clearing_registry : public caf::event_based_actor {
 public:
-  clearing_registry(caf::actor_config& cfg, std::shared_ptr<const routing> routes);
+  using clearing_map =
+      std::map<std::pair<std::string, ledger::currency_code>, ledger::clearing_account>;
+
+  /// `recovered`: clearing accounts as of the last journal record (partner "" is the house).
+  clearing_registry(caf::actor_config& cfg, std::shared_ptr<const routing> routes,
+                    clearing_map recovered);
 
   caf::behavior make_behavior() override;
   /// Drops the handles it holds: actors referencing each other would otherwise never be freed.
@@ -31,6 +38,7 @@ private:
 
   std::shared_ptr<const routing> routes_;
   absl::flat_hash_map<std::string, caf::actor> clearing_;  // "" is the house
+  clearing_map recovered_;  // handed to the clearing actors when they are spawned
 };
 
 }  // namespace settle::actors

@@ -11,6 +11,7 @@
 
 #include "ledger/account_rules.hpp"
 #include "ledger/clearing.hpp"
+#include "persistence/journal.hpp"
 #include "protocol/messages.hpp"
 
 namespace settle::actors {
@@ -27,11 +28,33 @@ using delta_atom = caf::atom_constant<caf::atom("delta")>;         // clearing d
 using ref_atom = caf::atom_constant<caf::atom("rbref")>;           // rollback asks bet's shard
 using ref_undo_atom = caf::atom_constant<caf::atom("rbundo")>;     // refund failed: unclaim bet
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using durable_atom = caf::atom_constant<caf::atom("durable")>;   // journal -> account actor
+using resolved_atom = caf::atom_constant<caf::atom("resolved")>; // late outcome -> ledger shard
+using discard_atom = caf::atom_constant<caf::atom("discard")>;   // failed open -> directory
+using retry_atom = caf::atom_constant<caf::atom("retry")>;       // ledger shard, after a delay
+using snapshot_done_atom = caf::atom_constant<caf::atom("snapdone")>;
+
+/// One account's part of a transaction, with what its journal record needs.
+struct leg_request {
+  ledger::leg leg;
+  bool note = false;  // no balance change, only a record (noop and duplicate rollbacks)
+  persistence::leg_role role = persistence::leg_role::player;
+  protocol::txn_status outcome = protocol::txn_status::applied;
+  std::string txn_id;
+  std::string id_namespace;
+  std::string partner;
+  std::string ref;
+  std::string to;
+  uint64_t fingerprint = 0;
+};
 
 /// Outcome of one account leg (or a read): the account's state afterwards.
 struct leg_result {
   protocol::error_code error = protocol::error_code::none;
   std::string message;
+  /// The journal did not answer in time: the leg may or may not stand. A `resolved` message
+  /// to the transaction's ledger shard follows with the final result.
+  bool uncertain = false;
   bool known_account = false;
   int64_t balance = 0;
   uint64_t version = 0;
@@ -73,7 +96,6 @@ struct shard_stats {
   uint64_t pending = 0;
   uint64_t accounts = 0;
   uint64_t active_accounts = 0;
-  uint64_t journal_records = 0;
 };
 
 }  // namespace settle::actors
@@ -84,6 +106,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::ledger::leg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::ledger::account_state)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::ledger::clearing_delta)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::leg_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::leg_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::persistence::durability)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::delta_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::ref_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::ref_answer)

@@ -16,6 +16,7 @@ struct routing {
   std::vector<caf::actor> directories;    // account directories (virtual account actors)
   std::vector<caf::actor> ledger_shards;  // idempotency + transaction orchestration
   caf::actor registry;                    // partner and house clearing accounts
+  caf::actor snapshotter;                 // the admin op `snapshot`
 
   const caf::actor& directory_for(std::string_view account) const {
     return directories[ledger::stable_hash(account) % directories.size()];

@@ -14,6 +14,7 @@
 #include "actors/engine.hpp"
 #include "config/engine_config.hpp"
 #include "gateway/session.hpp"
+#include "persistence/durable_store.hpp"
 
 namespace {
 
@@ -33,6 +34,49 @@ settle::actors::engine_options engine_options_from(const settle::config::engine_
   o.shard.partner_flush_interval_us = cfg.partner_flush_interval_us;
   o.shard.max_pending = cfg.max_shard_queue;
   return o;
+}
+
+/// The durable side's options from the configuration.
+settle::persistence::durable_store_options store_options_from(
+    const settle::config::engine_config& cfg) {
+  settle::persistence::durable_store_options o;
+  o.embedded = cfg.redis_address.empty();
+  if (o.embedded) {
+    o.server.dir = (std::filesystem::path(cfg.data_dir) / "redis").string();
+    o.server.appendfsync = cfg.redis_appendfsync;
+    o.server.executable = cfg.redis_executable;
+    o.server.maxmemory_bytes = cfg.redis_maxmemory_bytes;
+  } else {
+    settle::config::redis_endpoint ep;
+    std::string why;
+    if (!settle::config::parse_redis_address(cfg.redis_address, ep, why))
+      throw std::runtime_error("redis.address: " + why);
+    o.address.unix_socket = ep.unix_socket;
+    o.address.host = ep.host;
+    o.address.port = ep.port;
+  }
+  o.shards = cfg.account_shards;
+  o.journal.max_batch_records = cfg.journal_max_batch_records;
+  o.journal.max_batch_delay_us = cfg.journal_max_batch_delay_us;
+  o.journal.deadline_ms = cfg.journal_deadline_ms;
+  o.journal.max_queued_records = cfg.journal_max_queued_records;
+  o.address.timeout_ms = std::max<uint32_t>(cfg.journal_deadline_ms, 5000);
+  o.snapshot_interval_s = cfg.snapshot_interval_s;
+  o.id_retention_s = static_cast<int64_t>(cfg.id_retention_s);
+  o.stop_at_last_good = cfg.recover_to_last_good_batch;
+  o.log = [](const std::string& line) { spdlog::info("{}", line); };
+  return o;
+}
+
+/// The recovered image as the actors' starting state.
+settle::actors::engine_seed seed_from(settle::persistence::durable_image img) {
+  settle::actors::engine_seed seed;
+  seed.accounts = std::move(img.accounts);
+  seed.ids.reserve(img.ids.size());
+  for (auto& entry : img.ids)
+    seed.ids.emplace_back(entry.first, std::move(entry.second));
+  seed.clearing = std::move(img.clearing);
+  return seed;
 }
 
 }  // namespace
@@ -56,13 +100,39 @@ int main(int argc, char** argv) {
     spdlog::warn("no tokens configured: every request will be refused (set SETTLE_ADMIN_TOKEN "
                  "or add [[auth.tokens]])");
 
+  // Hiredis writes to sockets Redis may have closed: an error return, not a crash.
+  std::signal(SIGPIPE, SIG_IGN);
+  // Recovery comes first: nothing is served until the state is known to be right. Declared
+  // before the actor system, so it outlives every actor that journals through it.
+  std::unique_ptr<settle::persistence::durable_store> store;
+  settle::actors::engine_seed seed;
+  if (cfg.journal_enabled) {
+    try {
+      store = std::make_unique<settle::persistence::durable_store>(store_options_from(cfg));
+      seed = seed_from(store->take_image());
+    } catch (const std::exception& e) {
+      spdlog::critical("cannot start: {}", e.what());
+      std::cerr << "settled: " << e.what() << "\n";
+      return 1;
+    }
+  } else {
+    spdlog::warn("journal off: nothing is durable, a restart starts empty");
+  }
+
   caf::actor_system_config sys_cfg;
   sys_cfg.load<caf::io::middleman>();
   if (cfg.worker_threads > 0)
     sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.worker_threads));
   caf::actor_system sys{sys_cfg};
 
-  settle::actors::engine eng{sys, engine_options_from(cfg)};
+  auto eng_opts = engine_options_from(cfg);
+  if (store) {
+    eng_opts.journal = store->writer();
+    eng_opts.snapshot = [s = store.get()](auto done) { s->request_snapshot(std::move(done)); };
+  }
+  settle::actors::engine eng{sys, eng_opts, std::move(seed)};
+  if (store)
+    store->start_snapshots();
   settle::gateway::gateway_options gw;
   gw.max_frame_bytes = cfg.max_frame_bytes;
   gw.max_in_flight_per_connection = cfg.max_in_flight_per_connection;
@@ -95,7 +165,6 @@ int main(int argc, char** argv) {
     eng.shutdown();
     return 1;
   }
-  std::signal(SIGPIPE, SIG_IGN);  // a peer that hung up is an error return, not a crash
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::cout << "settled listening on " << cfg.listen_host << ":" << *port << std::endl;
@@ -108,6 +177,8 @@ int main(int argc, char** argv) {
 
   spdlog::info("stopping");
   caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
+  // Let the sessions close their connections before the engine's actors go away.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   eng.shutdown();
   // Sessions are linked to the listener, so they end with it and close their connections;
   // the actor system's destructor then waits for the remaining actors.

@@ -231,6 +231,10 @@ response connection::unblock(const std::string& account) {
   r.account = account;
   return call(std::move(r));
 }
+
+response connection::snapshot() {
+  return call(make(op_kind::snapshot));
+}
 response connection::txn(const request& txn_fields) {
   auto r = txn_fields;
   r.op = op_kind::txn;

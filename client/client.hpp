@@ -59,6 +59,7 @@ public:
   protocol::response partner(const std::string& partner);
   protocol::response block(const std::string& account);
   protocol::response unblock(const std::string& account);
+  protocol::response snapshot();
   protocol::response txn(const protocol::request& txn_fields);  // op forced to txn
 
   int fd() const { return fd_; }

@@ -115,6 +115,8 @@ std::string to_json(const protocol::response& r) {
       }
       out += "]";
       break;
+    case op_kind::snapshot:
+      break;
   }
   return out + "}";
 }
@@ -154,6 +156,8 @@ std::string to_text(const protocol::response& r) {
                          t.ggr);
       return s;
     }
+    case op_kind::snapshot:
+      return "snapshot written; the journal before it is trimmed";
   }
   return "ok";
 }

@@ -1,4 +1,5 @@
-// settlectl: command-line client of settled (open, txn, balance, partner, block, unblock).
+// settlectl: command-line client of settled (open, txn, balance, partner, block, unblock,
+// snapshot).
 //
 // Exit status: 0 for an ok response, 1 for an error response, 2 for usage or connection
 // errors (including a request the engine would refuse as malformed: it is checked locally
@@ -73,6 +74,8 @@ int main(int argc, char** argv) {
   block->add_option("ACCOUNT", req.account, "account id")->required();
   auto* unblock = app.add_subcommand("unblock", "unblock an account (admin)");
   unblock->add_option("ACCOUNT", req.account, "account id")->required();
+  auto* snapshot = app.add_subcommand(
+      "snapshot", "write a snapshot now and trim the journal behind it (admin)");
 
   try {
     app.parse(argc, argv);
@@ -86,6 +89,7 @@ int main(int argc, char** argv) {
   if (partner->parsed()) req.op = protocol::op_kind::partner;
   if (block->parsed()) req.op = protocol::op_kind::block;
   if (unblock->parsed()) req.op = protocol::op_kind::unblock;
+  if (snapshot->parsed()) req.op = protocol::op_kind::snapshot;
   if (txn->parsed()) {
     req.op = protocol::op_kind::txn;
     protocol::parse(kind, req.kind);  // IsMember above admits only valid kinds

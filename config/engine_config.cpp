@@ -73,6 +73,18 @@ void read_int(const toml::table& tab, const std::string& section, const std::str
   out = static_cast<Int>(v);
 }
 
+/// Reads a boolean key into `out`, type-checked.
+void read_bool(const toml::table& tab, const std::string& section, const std::string& key,
+               bool& out) {
+  auto it = tab.find(key);
+  if (it == tab.end())
+    return;
+  if (!it->second.is_boolean())
+    bad(section + "." + key, std::string{"expected true or false, got "} +
+                                 toml::stringize(it->second.type()));
+  out = it->second.as_boolean();
+}
+
 /// Reads a string key; returns false when absent.
 bool read_string(const toml::table& tab, const std::string& section, const std::string& key,
                  std::string& out) {
@@ -154,7 +166,7 @@ engine_config load_file(const std::string& path) {
   }
   try {
     const auto& root = root_value.as_table();
-    check_keys(root, "", {"server", "engine", "auth", "log"});
+    check_keys(root, "", {"server", "engine", "journal", "redis", "auth", "log"});
 
     const auto& server = section(root, "server");
     check_keys(server, "server",
@@ -182,6 +194,25 @@ engine_config load_file(const std::string& path) {
     read_int(eng, "engine", "partner_flush_interval_us", cfg.partner_flush_interval_us);
     read_int(eng, "engine", "max_shard_queue", cfg.max_shard_queue);
 
+    const auto& journal = section(root, "journal");
+    check_keys(journal, "journal",
+               {"enabled", "max_batch_records", "max_batch_delay_us", "deadline_ms",
+                "max_queued_records", "snapshot_interval_s", "recover_to_last_good_batch"});
+    read_bool(journal, "journal", "enabled", cfg.journal_enabled);
+    read_int(journal, "journal", "max_batch_records", cfg.journal_max_batch_records);
+    read_int(journal, "journal", "max_batch_delay_us", cfg.journal_max_batch_delay_us);
+    read_int(journal, "journal", "deadline_ms", cfg.journal_deadline_ms);
+    read_int(journal, "journal", "max_queued_records", cfg.journal_max_queued_records);
+    read_int(journal, "journal", "snapshot_interval_s", cfg.snapshot_interval_s);
+    read_bool(journal, "journal", "recover_to_last_good_batch", cfg.recover_to_last_good_batch);
+
+    const auto& redis = section(root, "redis");
+    check_keys(redis, "redis", {"address", "appendfsync", "executable", "maxmemory_bytes"});
+    read_string(redis, "redis", "address", cfg.redis_address);
+    read_string(redis, "redis", "appendfsync", cfg.redis_appendfsync);
+    read_string(redis, "redis", "executable", cfg.redis_executable);
+    read_int(redis, "redis", "maxmemory_bytes", cfg.redis_maxmemory_bytes);
+
     const auto& log = section(root, "log");
     check_keys(log, "log", {"level"});
     read_string(log, "log", "level", cfg.log_level);
@@ -195,6 +226,29 @@ engine_config load_file(const std::string& path) {
   return cfg;
 }
 
+bool parse_redis_address(const std::string& text, redis_endpoint& out, std::string& why) {
+  out = redis_endpoint{};
+  if (text.rfind("unix:", 0) == 0) {
+    out.unix_socket = text.substr(5);
+    if (out.unix_socket.empty()) {
+      why = "expected unix:/path/to/socket, got '" + text + "'";
+      return false;
+    }
+    return true;
+  }
+  auto colon = text.rfind(':');
+  auto port_text = colon == std::string::npos ? std::string{} : text.substr(colon + 1);
+  if (colon == std::string::npos || colon == 0 || port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port_text) == 0 || std::stoul(port_text) > 65535) {
+    why = "expected unix:/path or HOST:PORT, got '" + text + "'";
+    return false;
+  }
+  out.host = text.substr(0, colon);
+  out.port = static_cast<uint16_t>(std::stoul(port_text));
+  return true;
+}
+
 bool parse_command_line(int argc, char** argv, engine_config& out, int& exit_code) {
   CLI::App app{"settled: real-time settlement engine (protocol v1 over TCP)", "settled"};
   const engine_config d;  // the defaults, shown in --help
@@ -205,7 +259,10 @@ bool parse_command_line(int argc, char** argv, engine_config& out, int& exit_cod
   std::optional<uint32_t> max_frame_bytes, max_connections, max_in_flight, account_shards,
       ledger_shards, worker_threads, account_idle_ms, flush_us, max_shard_queue;
   std::optional<int64_t> max_amount;
-  std::optional<uint64_t> retention_s;
+  std::optional<uint64_t> retention_s, redis_maxmemory;
+  std::optional<std::string> journal_mode, redis_address, appendfsync, redis_executable;
+  std::optional<uint32_t> batch_records, batch_delay_us, deadline_ms, max_queued, snapshot_s;
+  bool recover_to_last_good = false;
   std::vector<std::string> token_specs;
   app.add_option("--config", config_path,
                  "TOML file loaded first; the other flags override it "
@@ -251,6 +308,46 @@ bool parse_command_line(int argc, char** argv, engine_config& out, int& exit_cod
                  "transactions waiting in one ledger shard before `overloaded` "
                  "([engine] max_shard_queue)")
       ->default_str(num(d.max_shard_queue));
+  app.add_option("--journal", journal_mode,
+                 "on: every change is journaled in Redis before it is acknowledged; off: "
+                 "in memory only, nothing survives a restart ([journal] enabled)")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->default_str(d.journal_enabled ? "on" : "off");
+  app.add_option("--journal-max-batch-records", batch_records,
+                 "records written in one Redis round trip, at most "
+                 "([journal] max_batch_records)")
+      ->default_str(num(d.journal_max_batch_records));
+  app.add_option("--journal-max-batch-delay-us", batch_delay_us,
+                 "a round trip leaves once its first record waited this long, microseconds "
+                 "([journal] max_batch_delay_us)")
+      ->default_str(num(d.journal_max_batch_delay_us));
+  app.add_option("--journal-deadline-ms", deadline_ms,
+                 "Redis slower than this counts as failed: answer `unavailable`, "
+                 "milliseconds ([journal] deadline_ms)")
+      ->default_str(num(d.journal_deadline_ms));
+  app.add_option("--journal-max-queued-records", max_queued,
+                 "records waiting for Redis before new changes are refused "
+                 "([journal] max_queued_records)")
+      ->default_str(num(d.journal_max_queued_records));
+  app.add_option("--snapshot-interval-s", snapshot_s,
+                 "seconds between snapshots (0: only on demand) ([journal] snapshot_interval_s)")
+      ->default_str(num(d.snapshot_interval_s));
+  app.add_flag("--recover-to-last-good-batch", recover_to_last_good,
+               "start on a damaged journal by cutting it at the last good batch (what is cut "
+               "is logged) instead of refusing to start ([journal] recover_to_last_good_batch)");
+  app.add_option("--redis", redis_address,
+                 "Redis to use, unix:/path/to/socket or HOST:PORT; empty: start an embedded "
+                 "redis-server under the data directory ([redis] address)")
+      ->default_str("embedded");
+  app.add_option("--redis-appendfsync", appendfsync,
+                 "embedded Redis: always, everysec or no ([redis] appendfsync)")
+      ->default_str(d.redis_appendfsync);
+  app.add_option("--redis-executable", redis_executable,
+                 "embedded Redis: the redis-server program ([redis] executable)")
+      ->default_str(d.redis_executable);
+  app.add_option("--redis-maxmemory-bytes", redis_maxmemory,
+                 "embedded Redis: memory limit, 0 = none ([redis] maxmemory_bytes)")
+      ->default_str(num(d.redis_maxmemory_bytes));
   app.add_option("--log-level", log_level,
                  "trace, debug, info, warn, error, critical, off ([log] level)")
       ->default_str(d.log_level);
@@ -278,6 +375,17 @@ bool parse_command_line(int argc, char** argv, engine_config& out, int& exit_cod
   if (account_idle_ms) out.account_idle_ms = *account_idle_ms;
   if (flush_us) out.partner_flush_interval_us = *flush_us;
   if (max_shard_queue) out.max_shard_queue = *max_shard_queue;
+  if (journal_mode) out.journal_enabled = *journal_mode == "on";
+  if (batch_records) out.journal_max_batch_records = *batch_records;
+  if (batch_delay_us) out.journal_max_batch_delay_us = *batch_delay_us;
+  if (deadline_ms) out.journal_deadline_ms = *deadline_ms;
+  if (max_queued) out.journal_max_queued_records = *max_queued;
+  if (snapshot_s) out.snapshot_interval_s = *snapshot_s;
+  if (recover_to_last_good) out.recover_to_last_good_batch = true;
+  if (redis_address) out.redis_address = *redis_address;
+  if (appendfsync) out.redis_appendfsync = *appendfsync;
+  if (redis_executable) out.redis_executable = *redis_executable;
+  if (redis_maxmemory) out.redis_maxmemory_bytes = *redis_maxmemory;
   if (log_level) out.log_level = *log_level;
   for (const auto& spec : token_specs)
     out.tokens.push_back(parse_token_spec(spec));
@@ -308,6 +416,21 @@ void validate(const engine_config& c) {
   range("account_idle_ms", c.account_idle_ms, 1, 86'400'000);
   range("partner_flush_interval_us", c.partner_flush_interval_us, 1, 10'000'000);
   range("max_shard_queue", c.max_shard_queue, 1, 100'000'000);
+  range("journal.max_batch_records", c.journal_max_batch_records, 1, 1'000'000);
+  range("journal.max_batch_delay_us", c.journal_max_batch_delay_us, 0, 1'000'000);
+  range("journal.deadline_ms", c.journal_deadline_ms, 1, 600'000);
+  range("journal.max_queued_records", c.journal_max_queued_records, 1, 100'000'000);
+  range("journal.snapshot_interval_s", c.snapshot_interval_s, 0, 30 * 86'400);
+  static const std::set<std::string> fsync_modes{"always", "everysec", "no"};
+  if (!fsync_modes.contains(c.redis_appendfsync))
+    bad("redis.appendfsync", "unknown mode '" + c.redis_appendfsync +
+                                 "' (always, everysec, no)");
+  if (!c.redis_address.empty()) {
+    redis_endpoint ep;
+    std::string why;
+    if (!parse_redis_address(c.redis_address, ep, why))
+      bad("redis.address", why);
+  }
   if (c.max_amount <= 0)
     bad("max_amount", std::to_string(c.max_amount) + " is not positive");
   if (c.id_retention_s == 0)

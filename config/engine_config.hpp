@@ -34,6 +34,19 @@ struct engine_config {
   uint32_t account_idle_ms = 5000;   // an account actor idle this long is passivated
   uint32_t partner_flush_interval_us = 1000;  // ledger shards push partner deltas this often
   uint32_t max_shard_queue = 100000;  // requests waiting in one shard before `overloaded`
+  // [journal]
+  bool journal_enabled = true;             // false: in-memory only, nothing survives a restart
+  uint32_t journal_max_batch_records = 1024;  // records per Redis round trip, at most...
+  uint32_t journal_max_batch_delay_us = 200;  // ...or after the first waited this long
+  uint32_t journal_deadline_ms = 1000;     // Redis slower than this: answer `unavailable`
+  uint32_t journal_max_queued_records = 100'000;  // records waiting for Redis, at most
+  uint32_t snapshot_interval_s = 300;      // 0: only on demand (admin op `snapshot`)
+  bool recover_to_last_good_batch = false; // a damaged journal is cut instead of refused
+  // [redis]
+  std::string redis_address;               // "" embedded; "unix:/path" or "HOST:PORT"
+  std::string redis_appendfsync = "everysec";  // embedded Redis: always | everysec | no
+  std::string redis_executable = "redis-server";  // embedded Redis
+  uint64_t redis_maxmemory_bytes = 0;      // embedded Redis; 0: no limit
   // [auth]
   std::vector<token_entry> tokens;
   // [log]
@@ -48,6 +61,16 @@ engine_config load_file(const std::string& path);
 /// then every other flag overrides it) and SETTLE_ADMIN_TOKEN from the environment.
 /// Returns false if the program should exit (e.g. --help printed); `exit_code` says how.
 bool parse_command_line(int argc, char** argv, engine_config& out, int& exit_code);
+
+/// Where an external Redis is.
+struct redis_endpoint {
+  std::string unix_socket;  // set for "unix:/path"
+  std::string host;
+  uint16_t port = 0;
+};
+
+/// Parses [redis] address: "unix:/path" or "HOST:PORT". False with `why` when malformed.
+bool parse_redis_address(const std::string& text, redis_endpoint& out, std::string& why);
 
 /// Throws std::runtime_error when a value is out of range (e.g. zero shards).
 void validate(const engine_config&);

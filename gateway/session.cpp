@@ -151,8 +151,11 @@ void dispatch(caf::io::broker* self, caf::io::connection_handle hdl,
   self->request(ctx->routes->target_for(req), caf::infinite, std::move(req))
       .then([=](protocol::response& resp) { done(resp); },
             [=](caf::error& err) {
-              done(protocol::make_error(op, rid, error_code::internal,
-                                        "engine failed: " + to_string(err)));
+              // The engine is stopping or an actor failed: the outcome is unknown, so the
+              // answer is retryable (a retry with the same id is applied at most once).
+              done(protocol::make_error(op, rid, error_code::unavailable,
+                                        "the engine could not answer (" + to_string(err) +
+                                            "); retry with the same id"));
             });
 }
 

@@ -35,6 +35,8 @@ struct id_entry {
   txn_status outcome = txn_status::applied;
   bool rolled_back = false;  // bets: a rollback has claimed (and refunds) this bet
   bool has_amount = false;   // tombstones: whether the rollback named an amount
+  bool stalled = false;      // pending, and the journal's answer is overdue: retries get
+                             // `unavailable` instead of waiting
 };
 
 /// Stable fingerprint of everything that identifies a transaction's content: a retry must

@@ -8,8 +8,8 @@ namespace settle::persistence {
 
 namespace {
 
-constexpr uint32_t format_version = 1;
-constexpr size_t record_fields = 13;
+constexpr uint32_t format_version = 2;  // 2: typed records (open, status, txn legs)
+constexpr size_t record_fields = 17;
 
 struct string_sink {
   std::string& out;
@@ -42,15 +42,22 @@ bool decode_record(const msgpack::object& o, journal_record& r) {
   if (o.type != msgpack::type::ARRAY || o.via.array.size != record_fields)
     return false;
   const auto* f = o.via.array.ptr;
-  uint8_t kind = 0, outcome = 0;
-  bool ok = get(f[0], r.txn_id) && get(f[1], r.id_namespace) && get(f[2], kind) &&
-            get(f[3], outcome) && get(f[4], r.account) && get(f[5], r.counterparty) &&
-            get(f[6], r.currency) && get(f[7], r.amount) && get(f[8], r.balance_after) &&
-            get(f[9], r.version_after) && get(f[10], r.fingerprint) && get(f[11], r.ref) &&
-            get(f[12], r.at_unix_ms);
-  if (!ok || kind > static_cast<uint8_t>(protocol::txn_kind::transfer) ||
+  uint8_t type = 0, status = 0, role = 0, kind = 0, outcome = 0;
+  bool ok = get(f[0], type) && get(f[1], r.account) && get(f[2], r.currency) &&
+            get(f[3], r.at_unix_ms) && get(f[4], status) && get(f[5], role) &&
+            get(f[6], kind) && get(f[7], outcome) && get(f[8], r.txn_id) &&
+            get(f[9], r.id_namespace) && get(f[10], r.partner) && get(f[11], r.ref) &&
+            get(f[12], r.to) && get(f[13], r.fingerprint) && get(f[14], r.amount) &&
+            get(f[15], r.balance_after) && get(f[16], r.version_after);
+  if (!ok || type > static_cast<uint8_t>(record_type::txn) ||
+      status > static_cast<uint8_t>(protocol::account_status::blocked) ||
+      role > static_cast<uint8_t>(leg_role::transfer_refund) ||
+      kind > static_cast<uint8_t>(protocol::txn_kind::transfer) ||
       outcome > static_cast<uint8_t>(protocol::txn_status::noop))
     return false;
+  r.type = static_cast<record_type>(type);
+  r.status = static_cast<protocol::account_status>(status);
+  r.role = static_cast<leg_role>(role);
   r.kind = static_cast<protocol::txn_kind>(kind);
   r.outcome = static_cast<protocol::txn_status>(outcome);
   return true;
@@ -71,19 +78,23 @@ std::string encode_batch(const journal_batch& b, uint64_t& hash) {
   pk.pack_array(static_cast<uint32_t>(b.records.size()));
   for (const auto& r : b.records) {
     pk.pack_array(record_fields);
-    pack_str(pk, r.txn_id);
-    pack_str(pk, r.id_namespace);
+    pk.pack(static_cast<uint8_t>(r.type));
+    pack_str(pk, r.account);
+    pack_str(pk, r.currency);
+    pk.pack(r.at_unix_ms);
+    pk.pack(static_cast<uint8_t>(r.status));
+    pk.pack(static_cast<uint8_t>(r.role));
     pk.pack(static_cast<uint8_t>(r.kind));
     pk.pack(static_cast<uint8_t>(r.outcome));
-    pack_str(pk, r.account);
-    pack_str(pk, r.counterparty);
-    pack_str(pk, r.currency);
+    pack_str(pk, r.txn_id);
+    pack_str(pk, r.id_namespace);
+    pack_str(pk, r.partner);
+    pack_str(pk, r.ref);
+    pack_str(pk, r.to);
+    pk.pack(r.fingerprint);
     pk.pack(r.amount);
     pk.pack(r.balance_after);
     pk.pack(r.version_after);
-    pk.pack(r.fingerprint);
-    pack_str(pk, r.ref);
-    pk.pack(r.at_unix_ms);
   }
   hash = ledger::stable_hash(out);
   pk.pack_fix_uint64(hash);  // fixed width: the hashed prefix ends exactly 9 bytes early

@@ -42,16 +42,16 @@ void collect_entries(const redisReply* reply, std::vector<std::string>& out) {
 
 }  // namespace
 
-std::string journal_stream_key(const redis_journal_options& opts) {
-  return opts.stream_prefix + std::to_string(opts.shard);
+std::string journal_stream_key(const redis_journal_options& opts, uint32_t shard) {
+  return opts.stream_prefix + std::to_string(shard);
 }
 
-std::vector<std::string> read_journal_stream(const redis_journal_options& opts) {
+std::vector<std::string> read_journal_stream(const redis_journal_options& opts, uint32_t shard) {
   redisContext* c = open_context(opts);
   if (c == nullptr)
     throw std::runtime_error("cannot connect to Redis to read the journal");
   std::vector<std::string> out;
-  std::string key = journal_stream_key(opts);
+  std::string key = journal_stream_key(opts, shard);
   std::string from = "-";
   for (;;) {
     auto* reply = static_cast<redisReply*>(
@@ -77,11 +77,19 @@ std::vector<std::string> read_journal_stream(const redis_journal_options& opts) 
 }
 
 redis_journal_writer::redis_journal_writer(redis_journal_options opts)
-    : opts_(std::move(opts)), key_(journal_stream_key(opts_)) {
+    : opts_(std::move(opts)),
+      seq_(opts_.shards, 0),
+      prev_hash_(opts_.shards, 0),
+      published_seq_(opts_.shards, 0) {
+  if (opts_.shards == 0)
+    throw std::invalid_argument("the journal needs at least one shard");
+  for (uint32_t s = 0; s < opts_.shards; ++s)
+    keys_.push_back(journal_stream_key(opts_, s));
   if (!connect())
-    throw std::runtime_error("cannot connect to Redis for journal shard " +
-                             std::to_string(opts_.shard));
-  resync();
+    throw std::runtime_error("cannot connect to Redis for the journal");
+  if (!resync())
+    throw std::runtime_error("cannot read where the journal stands: " + resync_error_);
+  synced_ = true;
   thread_ = std::thread([this] { run(); });
 }
 
@@ -92,6 +100,7 @@ redis_journal_writer::~redis_journal_writer() {
   }
   wake_.notify_one();
   thread_.join();
+  // Whatever is still in doubt stays unknown: the engine is going away, recovery decides.
   if (ctx_ != nullptr)
     redisFree(ctx_);
 }
@@ -103,76 +112,173 @@ bool redis_journal_writer::connect() {
   return ctx_ != nullptr;
 }
 
-void redis_journal_writer::resync() {
-  auto* reply = static_cast<redisReply*>(redisCommand(ctx_, "XREVRANGE %s + - COUNT 1", key_.c_str()));
-  if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
-    if (reply != nullptr)
+bool redis_journal_writer::resync() {
+  std::vector<uint64_t> seq(opts_.shards, 0), hash(opts_.shards, 0);
+  for (uint32_t s = 0; s < opts_.shards; ++s)
+    redisAppendCommand(ctx_, "XREVRANGE %s + - COUNT 1", keys_[s].c_str());
+  bool ok = true;
+  for (uint32_t s = 0; s < opts_.shards; ++s) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx_, &raw) != REDIS_OK) {
+      resync_error_ = "no answer from Redis";
+      redisFree(ctx_);
+      ctx_ = nullptr;
+      return false;
+    }
+    auto* reply = static_cast<redisReply*>(raw);
+    if (!ok || reply->type != REDIS_REPLY_ARRAY) {
+      if (ok)
+        resync_error_ = "unexpected answer reading journal shard " + std::to_string(s);
+      ok = false;
       freeReplyObject(reply);
-    throw std::runtime_error("cannot read journal shard " + std::to_string(opts_.shard));
+      continue;
+    }
+    std::vector<std::string> last;
+    try {
+      collect_entries(reply, last);
+    } catch (const std::exception& e) {
+      resync_error_ = e.what();
+      ok = false;
+    }
+    freeReplyObject(reply);
+    if (!ok || last.empty())
+      continue;
+    journal_batch b;
+    std::string why;
+    if (!decode_batch(last.back(), b, hash[s], why)) {
+      resync_error_ = "journal shard " + std::to_string(s) + ": last batch is damaged: " + why;
+      ok = false;
+      continue;
+    }
+    seq[s] = b.seq + 1;
   }
-  std::vector<std::string> last;
-  collect_entries(reply, last);
-  freeReplyObject(reply);
-  if (last.empty()) {
-    seq_ = 0;
-    prev_hash_ = 0;
-    return;
+  if (!ok)
+    return false;
+  seq_ = seq;
+  prev_hash_ = hash;
+  // Batches whose round trip failed without an answer: they landed iff the chain has them.
+  for (auto& d : in_doubt_)
+    settle(d.records, seq_[d.shard] > d.seq ? durability::durable : durability::failed);
+  in_doubt_.clear();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    published_seq_ = seq_;
   }
-  journal_batch b;
-  std::string why;
-  if (!decode_batch(last.back(), b, prev_hash_, why))
-    throw std::runtime_error("journal shard " + std::to_string(opts_.shard) +
-                             ": last batch is damaged: " + why);
-  seq_ = b.seq + 1;
+  return true;
 }
 
-bool redis_journal_writer::append(journal_record record, completion done) {
+bool redis_journal_writer::append(uint32_t shard, journal_record record, completion done) {
+  if (shard >= opts_.shards)
+    return false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (queue_.size() >= opts_.max_queued_records)
       return false;
-    queue_.push_back({std::move(record), std::move(done)});
+    queue_.push_back({shard, std::move(record), std::move(done)});
   }
   wake_.notify_one();
   return true;
 }
 
-bool redis_journal_writer::write(std::vector<pending>& batch) {
-  if (ctx_ == nullptr || ctx_->err != 0) {
-    // Reconnect, and learn where the chain stands: an earlier failed batch may have landed.
-    if (!connect())
-      return false;
-    try {
-      resync();
-    } catch (const std::exception&) {
-      return false;
+void redis_journal_writer::settle(std::vector<pending>& records, durability d) {
+  if (d == durability::durable) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    records_ += records.size();
+  }
+  for (auto& p : records)
+    p.done(d);
+}
+
+void redis_journal_writer::write(std::vector<pending>& batch) {
+  if (ctx_ == nullptr || ctx_->err != 0 || !synced_) {
+    // Reconnect and learn where every chain stands (earlier batches in doubt may have landed)
+    // before writing anything: a later batch must never land after a gap.
+    bool connected = ctx_ != nullptr && ctx_->err == 0;
+    if (!connected)
+      connected = connect();
+    synced_ = connected && resync();
+    if (!synced_) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++failed_round_trips_;
+      }
+      settle(batch, durability::failed);
+      return;
     }
   }
-  journal_batch b;
-  b.shard = opts_.shard;
-  b.seq = seq_;
-  b.prev_hash = prev_hash_;
-  b.records.reserve(batch.size());
+  // Group by shard, keeping each shard's records in append order.
+  std::vector<std::vector<pending>> by_shard(opts_.shards);
   for (auto& p : batch)
-    b.records.push_back(p.record);
-  uint64_t hash = 0;
-  std::string bytes = encode_batch(b, hash);
-  auto* reply = static_cast<redisReply*>(
-      redisCommand(ctx_, "XADD %s * b %b", key_.c_str(), bytes.data(), bytes.size()));
-  bool ok = reply != nullptr && reply->type == REDIS_REPLY_STRING;
-  if (reply != nullptr)
+    by_shard[p.shard].push_back(std::move(p));
+  batch.clear();
+  struct sent {
+    uint32_t shard;
+    uint64_t hash;
+  };
+  std::vector<sent> order;
+  for (uint32_t s = 0; s < opts_.shards; ++s) {
+    if (by_shard[s].empty())
+      continue;
+    journal_batch b;
+    b.shard = s;
+    b.seq = seq_[s];
+    b.prev_hash = prev_hash_[s];
+    b.records.reserve(by_shard[s].size());
+    for (auto& p : by_shard[s])
+      b.records.push_back(p.record);
+    uint64_t hash = 0;
+    std::string bytes = encode_batch(b, hash);
+    redisAppendCommand(ctx_, "XADD %s * b %b", keys_[s].c_str(), bytes.data(), bytes.size());
+    order.push_back({s, hash});
+  }
+  bool connection_lost = false;
+  for (const auto& o : order) {
+    auto& records = by_shard[o.shard];
+    if (connection_lost) {
+      in_doubt_.push_back({o.shard, seq_[o.shard], std::move(records)});
+      continue;
+    }
+    void* raw = nullptr;
+    if (redisGetReply(ctx_, &raw) != REDIS_OK) {
+      // Timeout or connection loss: this batch and the ones after it may or may not have
+      // landed. Say so now; the reconnect settles them.
+      connection_lost = true;
+      in_doubt_.push_back({o.shard, seq_[o.shard], std::move(records)});
+      continue;
+    }
+    auto* reply = static_cast<redisReply*>(raw);
+    bool ok = reply->type == REDIS_REPLY_STRING;
     freeReplyObject(reply);
-  if (ok) {
-    seq_ += 1;
-    prev_hash_ = hash;
-  } else if (ctx_->err == 0) {
-    // An error reply (e.g. OOM): nothing was written; the connection is still good.
-  } else {
-    // Timeout or connection loss: the batch may or may not have landed; resync on reconnect.
+    if (ok) {
+      seq_[o.shard] += 1;
+      prev_hash_[o.shard] = o.hash;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++batches_;
+        published_seq_[o.shard] = seq_[o.shard];
+      }
+      settle(records, durability::durable);
+    } else {
+      // An error reply (e.g. OOM): this batch was not written; the connection is still good.
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++failed_round_trips_;
+      }
+      settle(records, durability::failed);
+    }
+  }
+  if (connection_lost) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++failed_round_trips_;
+    }
     redisFree(ctx_);
     ctx_ = nullptr;
+    synced_ = false;
+    for (auto& d : in_doubt_)
+      for (auto& p : d.records)
+        p.done(durability::uncertain);
   }
-  return ok;
 }
 
 void redis_journal_writer::run() {
@@ -195,14 +301,7 @@ void redis_journal_writer::run() {
         queue_.pop_front();
       }
     }
-    bool durable = write(batch);
-    if (durable) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      ++batches_;
-      records_ += batch.size();
-    }
-    for (auto& p : batch)
-      p.done(durable);
+    write(batch);
     batch.clear();
   }
 }
@@ -217,8 +316,14 @@ uint64_t redis_journal_writer::records_written() const {
   return records_;
 }
 
-uint64_t redis_journal_writer::next_seq() const {
-  return seq_.load();
+uint64_t redis_journal_writer::round_trips_failed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return failed_round_trips_;
+}
+
+uint64_t redis_journal_writer::next_seq(uint32_t shard) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return published_seq_.at(shard);
 }
 
 }  // namespace settle::persistence

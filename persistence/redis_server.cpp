@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,6 +60,18 @@ redis_server::~redis_server() {
 }
 
 void redis_server::start() {
+  // A server still answering on our socket belongs to an engine that was just killed (it is
+  // shutting down after its parent died): wait for it rather than share the data directory.
+  auto stale_deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(opts_.start_timeout_ms);
+  while (answers_ping(opts_)) {
+    if (std::chrono::steady_clock::now() > stale_deadline)
+      throw std::runtime_error("redis_server: another redis-server answers on " +
+                               (opts_.port != 0 ? "port " + std::to_string(opts_.port)
+                                                : opts_.unix_socket) +
+                               " and does not go away");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   std::vector<std::string> args{opts_.executable,
                                 "--dir", opts_.dir,
                                 "--port", std::to_string(opts_.port),
@@ -75,10 +88,19 @@ void redis_server::start() {
     args.insert(args.end(), {"--maxmemory", std::to_string(opts_.maxmemory_bytes),
                              "--maxmemory-policy", "noeviction"});
   }
+  pid_t parent = getpid();
   pid_ = fork();
   if (pid_ < 0)
     throw std::runtime_error("redis_server: fork failed");
   if (pid_ == 0) {
+    if (opts_.die_with_parent) {
+      // Its own process group: a Ctrl-C meant for the engine must not stop Redis while the
+      // engine still writes its last batches; the engine stops it when it is done.
+      setpgid(0, 0);
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent)  // the parent died before prctl took effect
+        _exit(1);
+    }
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());

@@ -18,6 +18,8 @@ struct redis_server_options {
   std::string appendfsync = "everysec";  // always | everysec | no
   uint64_t maxmemory_bytes = 0;       // 0: no limit
   uint32_t start_timeout_ms = 10'000;
+  bool die_with_parent = false;       // SIGTERM when the starting process dies (even by
+                                      // SIGKILL): an embedded Redis never outlives its engine
 };
 
 /// Starts redis-server with AOF on, waits until it answers PING, and stops it (SIGTERM, then

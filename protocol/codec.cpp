@@ -397,6 +397,8 @@ decode_status decode_request(std::string_view body, request& out, std::string& e
       case op_kind::partner:
         f.partner("partner", out.partner, true);
         break;
+      case op_kind::snapshot:
+        break;
     }
   }
   if (!f.error().empty()) {
@@ -488,6 +490,11 @@ void encode_response(const response& r, std::vector<char>& out) {
           kv_int(pk, "ggr", t.ggr);
         }
         return;
+      case op_kind::snapshot:
+        pk.pack_map(2);
+        kv_int(pk, "rid", r.rid);
+        kv_bool(pk, "ok", true);
+        return;
     }
   });
 }
@@ -513,6 +520,9 @@ void encode_request(const request& r, std::vector<char>& out) {
       case op_kind::partner:
         pk.pack_map(3);
         kv(pk, "partner", r.partner);
+        break;
+      case op_kind::snapshot:
+        pk.pack_map(2);
         break;
       case op_kind::txn: {
         const bool with_amount = r.has_amount || r.kind != txn_kind::rollback;

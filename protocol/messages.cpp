@@ -23,8 +23,8 @@ constexpr std::array<std::string_view, 17> error_names{
     "invalid_amount", "insufficient_funds", "id_conflict",      "rolled_back",
     "ref_mismatch",  "unknown_partner",   "overloaded",         "unavailable",
     "internal"};
-constexpr std::array<std::string_view, 7> op_names{"hello",   "open",  "txn",    "balance",
-                                                   "partner", "block", "unblock"};
+constexpr std::array<std::string_view, 8> op_names{"hello",   "open",  "txn",    "balance",
+                                                   "partner", "block", "unblock", "snapshot"};
 constexpr std::array<std::string_view, 6> txn_names{"bet",     "win",      "rollback",
                                                     "deposit", "withdraw", "transfer"};
 constexpr std::array<std::string_view, 3> kind_names{"player", "partner", "house"};
@@ -34,7 +34,7 @@ constexpr std::array<std::string_view, 3> role_names{"admin", "partner", "viewer
 
 // The tables list every enumerator in declaration order.
 static_assert(error_names.size() == static_cast<size_t>(error_code::internal) + 1);
-static_assert(op_names.size() == static_cast<size_t>(op_kind::unblock) + 1);
+static_assert(op_names.size() == static_cast<size_t>(op_kind::snapshot) + 1);
 static_assert(txn_names.size() == static_cast<size_t>(txn_kind::transfer) + 1);
 static_assert(kind_names.size() == static_cast<size_t>(account_kind::house) + 1);
 static_assert(status_names.size() == static_cast<size_t>(account_status::blocked) + 1);

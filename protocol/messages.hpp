@@ -33,7 +33,7 @@ enum class error_code : uint8_t {
 };
 
 /// Request operations.
-enum class op_kind : uint8_t { hello, open, txn, balance, partner, block, unblock };
+enum class op_kind : uint8_t { hello, open, txn, balance, partner, block, unblock, snapshot };
 
 /// Transaction kinds of the `txn` op.
 enum class txn_kind : uint8_t { bet, win, rollback, deposit, withdraw, transfer };

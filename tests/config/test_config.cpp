@@ -177,6 +177,17 @@ BOOST_AUTO_TEST_CASE(shipped_example_file_loads_and_is_valid) {
   BOOST_CHECK_EQUAL(c.partner_flush_interval_us, d.partner_flush_interval_us);
   BOOST_CHECK_EQUAL(c.max_shard_queue, d.max_shard_queue);
   BOOST_CHECK_EQUAL(c.log_level, d.log_level);
+  BOOST_CHECK_EQUAL(c.journal_enabled, d.journal_enabled);
+  BOOST_CHECK_EQUAL(c.journal_max_batch_records, d.journal_max_batch_records);
+  BOOST_CHECK_EQUAL(c.journal_max_batch_delay_us, d.journal_max_batch_delay_us);
+  BOOST_CHECK_EQUAL(c.journal_deadline_ms, d.journal_deadline_ms);
+  BOOST_CHECK_EQUAL(c.journal_max_queued_records, d.journal_max_queued_records);
+  BOOST_CHECK_EQUAL(c.snapshot_interval_s, d.snapshot_interval_s);
+  BOOST_CHECK_EQUAL(c.recover_to_last_good_batch, d.recover_to_last_good_batch);
+  BOOST_CHECK_EQUAL(c.redis_address, d.redis_address);
+  BOOST_CHECK_EQUAL(c.redis_appendfsync, d.redis_appendfsync);
+  BOOST_CHECK_EQUAL(c.redis_executable, d.redis_executable);
+  BOOST_CHECK_EQUAL(c.redis_maxmemory_bytes, d.redis_maxmemory_bytes);
   // One admin, one partner (acme), one viewer.
   BOOST_REQUIRE_EQUAL(c.tokens.size(), 3u);
   BOOST_CHECK(c.tokens[0].granted_role == role::admin);
@@ -451,4 +462,69 @@ BOOST_AUTO_TEST_CASE(validation_limits) {
   edges.account_shards = edges.ledger_shards = 1024;
   edges.max_frame_bytes = 64u << 20;
   BOOST_CHECK_NO_THROW(validate(edges));
+}
+
+BOOST_AUTO_TEST_CASE(journal_and_redis_keys_from_file_and_flags) {
+  scoped_env no_admin{"SETTLE_ADMIN_TOKEN", nullptr};
+  temp_file f{"[journal]\nenabled = false\nmax_batch_records = 64\nmax_batch_delay_us = 50\n"
+              "deadline_ms = 250\nmax_queued_records = 1000\nsnapshot_interval_s = 0\n"
+              "recover_to_last_good_batch = true\n"
+              "[redis]\naddress = \"unix:/run/redis.sock\"\nappendfsync = \"always\"\n"
+              "executable = \"/usr/bin/redis-server\"\nmaxmemory_bytes = 1048576\n"};
+  auto c = load_file(f.path());
+  BOOST_CHECK_NO_THROW(validate(c));
+  BOOST_CHECK(!c.journal_enabled);
+  BOOST_CHECK_EQUAL(c.journal_max_batch_records, 64u);
+  BOOST_CHECK_EQUAL(c.journal_max_batch_delay_us, 50u);
+  BOOST_CHECK_EQUAL(c.journal_deadline_ms, 250u);
+  BOOST_CHECK_EQUAL(c.journal_max_queued_records, 1000u);
+  BOOST_CHECK_EQUAL(c.snapshot_interval_s, 0u);
+  BOOST_CHECK(c.recover_to_last_good_batch);
+  BOOST_CHECK_EQUAL(c.redis_address, "unix:/run/redis.sock");
+  BOOST_CHECK_EQUAL(c.redis_appendfsync, "always");
+  BOOST_CHECK_EQUAL(c.redis_executable, "/usr/bin/redis-server");
+  BOOST_CHECK_EQUAL(c.redis_maxmemory_bytes, 1048576u);
+
+  engine_config g;
+  BOOST_REQUIRE(parse({"--config", f.path(), "--journal", "on", "--redis", "127.0.0.1:6380",
+                       "--redis-appendfsync", "no", "--journal-deadline-ms", "900",
+                       "--journal-max-batch-records", "10", "--snapshot-interval-s", "60"},
+                      g));
+  BOOST_CHECK(g.journal_enabled);
+  BOOST_CHECK_EQUAL(g.redis_address, "127.0.0.1:6380");
+  BOOST_CHECK_EQUAL(g.redis_appendfsync, "no");
+  BOOST_CHECK_EQUAL(g.journal_deadline_ms, 900u);
+  BOOST_CHECK_EQUAL(g.journal_max_batch_records, 10u);
+  BOOST_CHECK_EQUAL(g.snapshot_interval_s, 60u);
+  redis_endpoint ep;
+  std::string why;
+  BOOST_REQUIRE(parse_redis_address(g.redis_address, ep, why));
+  BOOST_CHECK_EQUAL(ep.host, "127.0.0.1");
+  BOOST_CHECK_EQUAL(ep.port, 6380);
+  BOOST_REQUIRE(parse_redis_address("unix:/tmp/r.sock", ep, why));
+  BOOST_CHECK_EQUAL(ep.unix_socket, "/tmp/r.sock");
+}
+
+BOOST_AUTO_TEST_CASE(bad_journal_and_redis_values_name_the_key) {
+  auto rejects = [](const std::string& toml, const std::string& key) {
+    temp_file f{toml};
+    try {
+      validate(load_file(f.path()));
+      BOOST_ERROR("accepted: " << toml);
+    } catch (const std::runtime_error& e) {
+      BOOST_CHECK_MESSAGE(std::string{e.what()}.find(key) != std::string::npos, e.what());
+    }
+  };
+  rejects("[redis]\nappendfsync = \"sometimes\"\n", "redis.appendfsync");
+  rejects("[redis]\naddress = \"nowhere\"\n", "redis.address");
+  rejects("[redis]\naddress = \"unix:\"\n", "redis.address");
+  rejects("[redis]\naddress = \"localhost:99999\"\n", "redis.address");
+  rejects("[journal]\nenabled = \"yes\"\n", "journal.enabled");
+  rejects("[journal]\nmax_batch_records = 0\n", "journal.max_batch_records");
+  rejects("[journal]\ndeadline_ms = 0\n", "journal.deadline_ms");
+  rejects("[journal]\nfsync = 1\n", "journal.fsync");
+  engine_config c;
+  int code = 0;
+  BOOST_CHECK(!parse({"--journal", "maybe"}, c, &code));
+  BOOST_CHECK_EQUAL(code, 2);
 }

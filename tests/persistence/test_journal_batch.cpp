@@ -17,7 +17,12 @@ journal_record record(int i) {
   r.kind = i % 2 ? txn_kind::win : txn_kind::bet;
   r.outcome = txn_status::applied;
   r.account = "alice";
-  r.counterparty = "partner:acme:EUR";
+  r.partner = "acme";
+  r.type = i % 3 == 2 ? record_type::status : record_type::txn;
+  r.status = i % 2 ? settle::protocol::account_status::blocked
+                   : settle::protocol::account_status::active;
+  r.role = i % 4 == 1 ? leg_role::transfer_refund : leg_role::player;
+  r.to = i % 4 == 1 ? "bob" : "";
   r.currency = "EUR";
   r.amount = 100 + i;
   r.balance_after = -5 + i;  // negative values must survive too
@@ -62,7 +67,11 @@ BOOST_AUTO_TEST_CASE(round_trip_keeps_every_field) {
     BOOST_CHECK(got.kind == want.kind);
     BOOST_CHECK(got.outcome == want.outcome);
     BOOST_CHECK_EQUAL(got.account, want.account);
-    BOOST_CHECK_EQUAL(got.counterparty, want.counterparty);
+    BOOST_CHECK_EQUAL(got.partner, want.partner);
+    BOOST_CHECK(got.type == want.type);
+    BOOST_CHECK(got.status == want.status);
+    BOOST_CHECK(got.role == want.role);
+    BOOST_CHECK_EQUAL(got.to, want.to);
     BOOST_CHECK_EQUAL(got.currency, want.currency);
     BOOST_CHECK_EQUAL(got.amount, want.amount);
     BOOST_CHECK_EQUAL(got.balance_after, want.balance_after);

@@ -119,6 +119,11 @@ BOOST_AUTO_TEST_CASE(partner_round_trip) {
   check_equal(round_trip(r), r);
 }
 
+BOOST_AUTO_TEST_CASE(snapshot_round_trip) {
+  auto r = make(op_kind::snapshot, 12);
+  check_equal(round_trip(r), r);
+}
+
 BOOST_AUTO_TEST_CASE(txn_round_trip_every_kind) {
   for (auto kind : {txn_kind::bet, txn_kind::win, txn_kind::rollback, txn_kind::deposit,
                     txn_kind::withdraw, txn_kind::transfer}) {

@@ -1,0 +1,73 @@
+// The engine's durable side: the embedded (or configured) Redis, recovery at start, the
+// journal writer, and periodic snapshots on a background thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "persistence/durable_image.hpp"
+#include "persistence/redis_journal.hpp"
+#include "persistence/redis_server.hpp"
+#include "persistence/snapshot_store.hpp"
+
+namespace settle::persistence {
+
+/// Everything the durable side is told.
+struct durable_store_options {
+  bool embedded = true;             // start our own redis-server under data_dir/redis
+  redis_server_options server;      // embedded: how (dir, appendfsync, maxmemory, ...)
+  redis_address address;            // external: where (embedded: filled in)
+  uint32_t shards = 8;              // journal shards = account shards
+  redis_journal_options journal;    // batching, deadline, queue (address and shards filled in)
+  uint32_t snapshot_interval_s = 300;  // 0: only on request
+  int64_t id_retention_s = 7 * 24 * 3600;
+  bool stop_at_last_good = false;
+  std::function<void(const std::string&)> log = [](const std::string&) {};
+};
+
+/// Starts Redis (if embedded), recovers the durable image, repairs transfers whose credit
+/// had not been journaled, checks that every currency sums to zero, and opens the journal.
+/// Throws std::runtime_error (with the reason) when any of that fails: the engine must not
+/// start on a state it cannot vouch for.
+class durable_store {
+public:
+  explicit durable_store(durable_store_options opts);
+  ~durable_store();
+  durable_store(const durable_store&) = delete;
+  durable_store& operator=(const durable_store&) = delete;
+
+  /// The recovered image (moved out; call once, before the engine starts).
+  durable_image take_image();
+  std::shared_ptr<redis_journal_writer> writer() const { return writer_; }
+  redis_server* embedded_server() const { return server_.get(); }
+
+  /// Starts the snapshot thread (periodic, and on request).
+  void start_snapshots();
+  /// Asks for a snapshot now; `done(ok, message)` runs on the snapshot thread when it is
+  /// written (or failed). Needs start_snapshots().
+  void request_snapshot(std::function<void(bool, std::string)> done);
+
+private:
+  void repair_transfers(durable_image& img);
+  void snapshot_loop();
+  std::string take_snapshot();  // "" on success, else why not
+
+  durable_store_options opts_;
+  std::unique_ptr<redis_server> server_;
+  std::shared_ptr<redis_journal_writer> writer_;
+  std::unique_ptr<durable_image> image_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::function<void(bool, std::string)>> requests_;
+  bool stopping_ = false;
+  std::thread snapshot_thread_;
+};
+
+}  // namespace settle::persistence
