@@ -53,9 +53,13 @@ journal_record account_actor::record_base() const {
 }
 
 caf::behavior account_actor::make_behavior() {
+  // Reads and other changes wait while legs are gathered (their state is not journaled yet).
   return {
       [=, this](leg_atom, const std::string&, const leg_request& lr) { return on_leg(lr); },
+      [=, this](group_atom) { flush_group(); },
       [=, this](peek_atom, const std::string&) -> caf::result<caf::message> {
+        if (!group_.legs.empty())
+          return caf::skip;
         if (opening_) {  // only reachable if the open was never delivered: treat as absent
           leg_result r;
           r.error = error_code::unknown_account;
@@ -64,20 +68,25 @@ caf::behavior account_actor::make_behavior() {
         }
         return caf::make_message(describe(state_));
       },
-      [=, this](const protocol::request& req) { return on_request(req); },
-      [=, this](passivate_atom) {
+      [=, this](const protocol::request& req) -> caf::result<caf::message> {
+        if (!group_.legs.empty())
+          return caf::skip;
+        return on_request(req);
+      },
+      [=, this](passivate_atom) -> caf::result<void> {
+        if (!group_.legs.empty())
+          return caf::skip;
         assert(!opening_);
         send(directory_, passivated_atom::value, id_, state_);
         become(bouncing());
+        return caf::unit;
       },
   };
 }
 
 caf::result<caf::message> account_actor::on_leg(const leg_request& lr) {
-  in_flight change;
-  change.kind = in_flight::what::leg;
-  change.txn_key = ledger::id_key(lr.id_namespace, lr.txn_id);
-  change.before = state_;
+  if (group_.legs.empty())
+    group_.before = state_;
   if (!lr.note) {
     auto r = apply(state_, lr.leg);
     if (r.error != error_code::none)
@@ -97,10 +106,32 @@ caf::result<caf::message> account_actor::on_leg(const leg_request& lr) {
   rec.amount = lr.note ? 0
                : lr.leg.side == ledger::leg_side::credit ? lr.leg.amount
                                                          : -lr.leg.amount;
-  auto rp = make_response_promise();
-  change.rp = rp;
-  journal(std::move(rec), std::move(change));
+  group_records_.push_back(std::move(rec));
+  leg_in_group leg;
+  leg.rp = make_response_promise();
+  leg.txn_key = ledger::id_key(lr.id_namespace, lr.txn_id);
+  leg.result = describe(state_);
+  auto rp = leg.rp;
+  group_.legs.push_back(std::move(leg));
+  // Journal once the legs already in the mailbox are gathered: the group message queues
+  // behind them.
+  if (!flush_armed_) {
+    flush_armed_ = true;
+    send(this, group_atom::value);
+  }
   return rp;
+}
+
+void account_actor::flush_group() {
+  flush_armed_ = false;
+  if (group_.legs.empty())
+    return;
+  group_.kind = in_flight::what::legs;
+  auto change = std::move(group_);
+  group_ = in_flight{};
+  auto records = std::move(group_records_);
+  group_records_.clear();
+  journal(std::move(records), std::move(change));
 }
 
 caf::result<caf::message> account_actor::on_request(const protocol::request& req) {
@@ -127,7 +158,7 @@ caf::result<caf::message> account_actor::on_request(const protocol::request& req
     rec.type = record_type::open;
     auto rp = make_response_promise();
     change.rp = rp;
-    journal(std::move(rec), std::move(change));
+    journal({std::move(rec)}, std::move(change));
     return rp;
   }
   if (req.op == op_kind::block || req.op == op_kind::unblock) {
@@ -145,72 +176,70 @@ caf::result<caf::message> account_actor::on_request(const protocol::request& req
     rec.status = state_.status;
     auto rp = make_response_promise();
     change.rp = rp;
-    journal(std::move(rec), std::move(change));
+    journal({std::move(rec)}, std::move(change));
     return rp;
   }
   return caf::make_message(answer_account_request(id_, state_, req));
 }
 
-void account_actor::journal(journal_record rec, in_flight change) {
+void account_actor::journal(std::vector<journal_record> records, in_flight change) {
   change_ = std::move(change);
   ++token_;
   become(caf::keep_behavior, awaiting());
   auto token = token_;
   auto self = caf::actor_cast<caf::actor>(this);
-  bool queued = journal_.writer->append(journal_.shard, std::move(rec),
-                                        [self, token](durability d) {
-                                          caf::anon_send(self, durable_atom::value, token, d);
-                                        });
+  bool queued = journal_.writer->append_group(journal_.shard, std::move(records),
+                                              [self, token](durability d) {
+                                                caf::anon_send(self, durable_atom::value, token,
+                                                               d);
+                                              });
   if (!queued)  // the writer's queue is full (Redis slow or down): refuse at once
     on_outcome(durability::failed);
 }
 
 caf::message account_actor::success() const {
-  switch (change_.kind) {
-    case in_flight::what::leg:
-      return caf::make_message(describe(state_));
-    case in_flight::what::open: {
-      protocol::response resp;
-      resp.op = op_kind::open;
-      resp.rid = change_.req.rid;
-      resp.account = id_;
-      resp.currency = ledger::currency_text(state_.currency);
-      resp.kind = protocol::account_kind::player;
-      return caf::make_message(std::move(resp));
-    }
-    case in_flight::what::status:
-      break;
+  if (change_.kind == in_flight::what::open) {
+    protocol::response resp;
+    resp.op = op_kind::open;
+    resp.rid = change_.req.rid;
+    resp.account = id_;
+    resp.currency = ledger::currency_text(state_.currency);
+    resp.kind = protocol::account_kind::player;
+    return caf::make_message(std::move(resp));
   }
+  assert(change_.kind == in_flight::what::status);
   auto st = state_;  // answer_account_request changes nothing when the status is already set
   return caf::make_message(answer_account_request(id_, st, change_.req));
 }
 
+leg_result account_actor::leg_failure(bool uncertain) const {
+  leg_result r = describe(change_.before);  // the state before the group
+  r.error = error_code::unavailable;
+  r.uncertain = uncertain;
+  r.message = uncertain ? "the journal did not confirm the change in time; its outcome is "
+                          "unknown, retry with the same id"
+                        : "the journal is unavailable; nothing was changed";
+  return r;
+}
+
 caf::message account_actor::failure(bool uncertain) const {
-  const char* why = uncertain ? "the journal did not confirm the change in time; its outcome "
-                                "is unknown, retry with the same id"
-                              : "the journal is unavailable; nothing was changed";
-  if (change_.kind == in_flight::what::leg) {
-    leg_result r = describe(state_);
-    r.error = error_code::unavailable;
-    r.message = why;
-    r.uncertain = uncertain;
-    if (uncertain) {  // the state shown is the one before the change
-      r.balance = change_.before.balance;
-      r.version = change_.before.version;
-    }
-    return caf::make_message(std::move(r));
-  }
   return caf::make_message(protocol::make_error(change_.req.op, change_.req.rid,
-                                                error_code::unavailable, why));
+                                                error_code::unavailable,
+                                                leg_failure(uncertain).message));
 }
 
 void account_actor::on_outcome(durability d) {
+  const bool legs = change_.kind == in_flight::what::legs;
   if (d == durability::uncertain) {
     // Answer within the deadline; the change stays in flight until Redis says more, and
     // meanwhile everything else is answered `unavailable` instead of waiting.
     if (!change_.answered) {
       change_.answered = true;
-      change_.rp.deliver(failure(true));
+      if (legs)
+        for (auto& leg : change_.legs)
+          leg.rp.deliver(leg_failure(true));
+      else
+        change_.rp.deliver(failure(true));
       unbecome();
       become(caf::keep_behavior, in_doubt());
     }
@@ -219,17 +248,17 @@ void account_actor::on_outcome(durability d) {
   bool landed = d == durability::durable;
   if (!landed)
     state_ = change_.before;
-  if (!change_.answered) {
-    change_.rp.deliver(landed ? success() : failure(false));
-  } else if (change_.kind == in_flight::what::leg) {
-    // The ledger shard answered `unavailable` and holds the id until it learns the outcome.
-    leg_result r = describe(state_);
-    if (!landed) {
-      r.error = error_code::unavailable;
-      r.message = "the journal is unavailable; nothing was changed";
+  if (legs) {
+    for (auto& leg : change_.legs) {
+      auto r = landed ? leg.result : leg_failure(false);
+      if (!change_.answered)
+        leg.rp.deliver(std::move(r));
+      else  // the ledger shard answered `unavailable` and holds the id until it learns this
+        send(routes_->shard_for_key(leg.txn_key), resolved_atom::value, leg.txn_key,
+             std::move(r));
     }
-    send(routes_->shard_for_key(change_.txn_key), resolved_atom::value, change_.txn_key,
-         std::move(r));
+  } else if (!change_.answered) {
+    change_.rp.deliver(landed ? success() : failure(false));
   }
   bool was_opening = change_.kind == in_flight::what::open && opening_;
   change_ = in_flight{};

@@ -31,7 +31,7 @@ account_directory::account_directory(caf::actor_config& cfg, uint32_t account_id
 const caf::actor& account_directory::activate(const std::string& id, slot& s, bool opening) {
   s.last_used_tick = tick_;
   if (!s.active) {
-    s.active = spawn<account_actor, caf::linked>(id, s.state, caf::actor_cast<caf::actor>(this),
+    s.active = spawn<account_actor>(id, s.state, caf::actor_cast<caf::actor>(this),
                                                  journal_, routes_, opening);
     active_ids_.insert(id);
     if (!sweep_armed_) {
@@ -77,15 +77,34 @@ void account_directory::sweep() {
   ++tick_;
   // Idle for two sweep periods (at least account_idle_ms): hand the state back.
   for (const auto& id : active_ids_) {
-    auto& s = accounts_.find(id)->second;
-    if (!s.passivating && tick_ - s.last_used_tick >= 2) {
-      s.passivating = true;
-      send(s.active, passivate_atom::value);
-    }
+    const auto& s = accounts_.find(id)->second;
+    if (!s.passivating && tick_ - s.last_used_tick >= 2)
+      idle_.push_back(id);
   }
+  passivate_some();
   sweep_armed_ = !active_ids_.empty();
   if (sweep_armed_)
     delayed_send(this, std::chrono::milliseconds(account_idle_ms_ / 2 + 1), sweep_atom::value);
+}
+
+void account_directory::passivate_some() {
+  // A few at a time, then requests queued meanwhile go first: passivating thousands of
+  // actors in one go stalled every account of this directory for tens of milliseconds.
+  constexpr size_t per_step = 32;
+  size_t n = 0;
+  while (!idle_.empty() && n < per_step) {
+    auto id = std::move(idle_.back());
+    idle_.pop_back();
+    auto it = accounts_.find(id);
+    if (it == accounts_.end() || !it->second.active || it->second.passivating ||
+        tick_ - it->second.last_used_tick < 2)
+      continue;  // gone, or used again since the sweep
+    it->second.passivating = true;
+    send(it->second.active, passivate_atom::value);
+    ++n;
+  }
+  if (!idle_.empty())
+    send(this, passivate_atom::value);  // continue after what is already queued
 }
 
 caf::behavior account_directory::make_behavior() {
@@ -144,6 +163,7 @@ caf::behavior account_directory::make_behavior() {
         active_ids_.erase(id);
       },
       [=, this](sweep_atom) { sweep(); },
+      [=, this](passivate_atom) { passivate_some(); },
       [=, this](stats_atom) {
         shard_stats st;
         st.accounts = accounts_.size();

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
@@ -42,9 +43,12 @@ private:
   const caf::actor& activate(const std::string& id, slot& s, bool opening = false);
   caf::result<caf::message> open(const protocol::request& req);
   void sweep();
+  /// Passivates the next few idle accounts found by the last sweep.
+  void passivate_some();
 
   absl::flat_hash_map<std::string, slot> accounts_;
   absl::flat_hash_set<std::string> active_ids_;
+  std::vector<std::string> idle_;  // found idle by the last sweep, not yet passivated
   uint32_t account_idle_ms_;
   journal_target journal_;
   std::shared_ptr<const routing> routes_;

@@ -33,6 +33,7 @@ using resolved_atom = caf::atom_constant<caf::atom("resolved")>; // late outcome
 using discard_atom = caf::atom_constant<caf::atom("discard")>;   // failed open -> directory
 using retry_atom = caf::atom_constant<caf::atom("retry")>;       // ledger shard, after a delay
 using snapshot_done_atom = caf::atom_constant<caf::atom("snapdone")>;
+using group_atom = caf::atom_constant<caf::atom("group")>;       // account: journal its legs
 
 /// One account's part of a transaction, with what its journal record needs.
 struct leg_request {

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/io/network/native_socket.hpp>
 
 #include <cassert>
 #include <deque>
@@ -165,6 +166,10 @@ caf::behavior session(caf::io::broker* self, caf::io::connection_handle hdl,
                       std::shared_ptr<gateway_context> ctx) {
   auto st = std::make_shared<session_state>(ctx->opts.max_frame_bytes);
   self->configure_read(hdl, caf::io::receive_policy::at_most(64 * 1024));
+  // Answers go out when written, not after Nagle's delay: a lone answer on a quiet
+  // connection otherwise waits for the client's delayed ACK (up to 40 ms). CAF's default
+  // multiplexer uses the socket descriptor as the connection handle's id.
+  caf::io::network::tcp_nodelay(static_cast<caf::io::network::native_socket>(hdl.id()), true);
   self->attach_functor([ctx] { --ctx->live_connections; });
   return {
       [=](const caf::io::new_data_msg& msg) {

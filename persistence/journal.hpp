@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "protocol/messages.hpp"
 
@@ -66,14 +67,22 @@ public:
   using completion = std::function<void(durability)>;
 
   virtual ~journal_writer() = default;
-  /// False (and `done` never called) when the writer's queue is full.
-  virtual bool append(uint32_t shard, journal_record record, completion done) = 0;
+  /// Appends `records` as a group: they land in one batch, all or none, in this order, and
+  /// `done` reports on all of them. False (and `done` never called) when the queue is full.
+  virtual bool append_group(uint32_t shard, std::vector<journal_record> records,
+                            completion done) = 0;
+  /// One record.
+  bool append(uint32_t shard, journal_record record, completion done) {
+    std::vector<journal_record> one;
+    one.push_back(std::move(record));
+    return append_group(shard, std::move(one), std::move(done));
+  }
 };
 
 /// No durability: every record is "durable" at once. For unit tests of the actor layer.
 class memory_journal final : public journal_writer {
 public:
-  bool append(uint32_t, journal_record, completion done) override {
+  bool append_group(uint32_t, std::vector<journal_record>, completion done) override {
     done(durability::durable);
     return true;
   }

@@ -167,25 +167,35 @@ bool redis_journal_writer::resync() {
   return true;
 }
 
-bool redis_journal_writer::append(uint32_t shard, journal_record record, completion done) {
-  if (shard >= opts_.shards)
+bool redis_journal_writer::append_group(uint32_t shard, std::vector<journal_record> records,
+                                        completion done) {
+  if (shard >= opts_.shards || records.empty())
     return false;
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (queue_.size() >= opts_.max_queued_records)
+    if (queued_records_ + records.size() > opts_.max_queued_records)
       return false;
-    queue_.push_back({shard, std::move(record), std::move(done)});
+    queued_records_ += records.size();
+    queue_.push_back({shard, std::move(records), std::move(done)});
+    // Wake the writer only when it waits for a first record or the batch is full: waking it
+    // for every record while it gathers a batch cost a futex round per record.
+    wake = writer_idle_ || queued_records_ >= opts_.max_batch_records;
   }
-  wake_.notify_one();
+  if (wake)
+    wake_.notify_one();
   return true;
 }
 
-void redis_journal_writer::settle(std::vector<pending>& records, durability d) {
+void redis_journal_writer::settle(std::vector<pending>& groups, durability d) {
   if (d == durability::durable) {
+    size_t n = 0;
+    for (const auto& p : groups)
+      n += p.records.size();
     std::lock_guard<std::mutex> lock(mutex_);
-    records_ += records.size();
+    records_ += n;
   }
-  for (auto& p : records)
+  for (auto& p : groups)
     p.done(d);
 }
 
@@ -225,7 +235,7 @@ void redis_journal_writer::write(std::vector<pending>& batch) {
     b.prev_hash = prev_hash_[s];
     b.records.reserve(by_shard[s].size());
     for (auto& p : by_shard[s])
-      b.records.push_back(p.record);
+      b.records.insert(b.records.end(), p.records.begin(), p.records.end());
     uint64_t hash = 0;
     std::string bytes = encode_batch(b, hash);
     redisAppendCommand(ctx_, "XADD %s * b %b", keys_[s].c_str(), bytes.data(), bytes.size());
@@ -286,20 +296,26 @@ void redis_journal_writer::run() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mutex_);
+      writer_idle_ = true;
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      writer_idle_ = false;
       if (queue_.empty() && stopping_)
         return;
       // Group commit: give the batch up to max_batch_delay_us to fill.
       auto deadline = std::chrono::steady_clock::now() +
                       std::chrono::microseconds(opts_.max_batch_delay_us);
-      while (!stopping_ && queue_.size() < opts_.max_batch_records &&
+      while (!stopping_ && queued_records_ < opts_.max_batch_records &&
              wake_.wait_until(lock, deadline) != std::cv_status::timeout) {
       }
-      size_t n = std::min<size_t>(queue_.size(), opts_.max_batch_records);
-      for (size_t i = 0; i < n; ++i) {
+      // Whole groups only; the first one goes even if it alone exceeds the batch size.
+      size_t taken = 0;
+      while (!queue_.empty() &&
+             (batch.empty() || taken + queue_.front().records.size() <= opts_.max_batch_records)) {
+        taken += queue_.front().records.size();
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      queued_records_ -= taken;
     }
     write(batch);
     batch.clear();

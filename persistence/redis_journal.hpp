@@ -29,7 +29,9 @@ struct redis_journal_options {
   uint32_t max_batch_records = 1024;  // a round trip is written when it has this many records...
   uint32_t max_batch_delay_us = 200;  // ...or when its first record has waited this long
   uint32_t deadline_ms = 1000;        // a round trip slower than this counts as a failure
-  uint32_t max_queued_records = 100'000;  // append() refuses beyond this (bounded memory)
+  uint32_t max_queued_records = 100'000;  // waiting records beyond this are refused; with the
+                                          // batch being written, memory holds at most this
+                                          // plus max_batch_records
 };
 
 /// The stream key of a shard.
@@ -54,8 +56,10 @@ public:
   redis_journal_writer& operator=(const redis_journal_writer&) = delete;
 
   /// Thread-safe. False (and `done` never called) when max_queued_records are waiting or
-  /// `shard` is out of range.
-  bool append(uint32_t shard, journal_record record, completion done) override;
+  /// `shard` is out of range. A group is never split across batches.
+  bool append_group(uint32_t shard, std::vector<journal_record> records,
+                    completion done) override;
+  using journal_writer::append;
 
   uint32_t shards() const { return opts_.shards; }
   uint64_t batches_written() const;
@@ -67,7 +71,7 @@ public:
 private:
   struct pending {
     uint32_t shard;
-    journal_record record;
+    std::vector<journal_record> records;
     completion done;
   };
   /// One shard's part of a round trip whose outcome is not known yet.
@@ -95,6 +99,8 @@ private:
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<pending> queue_;
+  size_t queued_records_ = 0;  // records in queue_ (groups hold several)
+  bool writer_idle_ = false;   // the writer waits for a first record (append wakes it)
   bool stopping_ = false;
   uint64_t batches_ = 0, records_ = 0, failed_round_trips_ = 0;
   std::vector<uint64_t> published_seq_;  // copy of seq_ for next_seq(), under mutex_

@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE journal_outcomes
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -26,10 +27,13 @@ namespace {
 /// next records; `hold` keeps the next record in doubt until `release`.
 class scripted_journal final : public persistence::journal_writer {
 public:
-  bool append(uint32_t, journal_record rec, completion done) override {
+  bool append_group(uint32_t, std::vector<journal_record> group, completion done) override {
     std::unique_lock<std::mutex> lock(mutex_);
-    records_.push_back(rec);
-    bool matches = fail_pred_left_ > 0 && fail_pred_(rec);
+    bool matches = false;
+    for (auto& rec : group) {
+      matches = matches || (fail_pred_left_ > 0 && fail_pred_(rec));
+      records_.push_back(std::move(rec));
+    }
     if (matches)
       --fail_pred_left_;
     if (fail_next_ > 0 || matches) {
@@ -37,6 +41,12 @@ public:
         --fail_next_;
       lock.unlock();
       done(durability::failed);
+      return true;
+    }
+    ++groups_;
+    if (delay_next_ > 0) {  // held without a word until release()
+      --delay_next_;
+      held_.push_back(std::move(done));
       return true;
     }
     if (hold_next_ > 0) {
@@ -59,6 +69,15 @@ public:
     std::lock_guard<std::mutex> lock(mutex_);
     fail_pred_ = std::move(pred);
     fail_pred_left_ = n;
+  }
+  /// Keeps the next `n` groups waiting silently (a slow Redis within the deadline).
+  void delay(int n) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    delay_next_ = n;
+  }
+  size_t groups() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return groups_;
   }
   void hold(int n) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -83,7 +102,8 @@ private:
   std::mutex mutex_;
   std::vector<journal_record> records_;
   std::deque<completion> held_;
-  int fail_next_ = 0, hold_next_ = 0, fail_pred_left_ = 0;
+  int fail_next_ = 0, hold_next_ = 0, fail_pred_left_ = 0, delay_next_ = 0;
+  size_t groups_ = 0;
   std::function<bool(const journal_record&)> fail_pred_;
 };
 
@@ -209,4 +229,29 @@ BOOST_FIXTURE_TEST_CASE(a_noop_rollback_that_is_not_journaled_leaves_no_tombston
   // The bet it named is still welcome.
   auto bet = f.call(req::txn(txn_kind::bet, "never-seen", "alice", 10, "EUR", "acme"));
   BOOST_CHECK_MESSAGE(bet.ok(), bet.message);
+}
+
+BOOST_FIXTURE_TEST_CASE(legs_that_wait_together_are_journaled_as_one_group, fixture) {
+  journal->delay(1);
+  std::vector<std::thread> clients;
+  std::atomic<int> applied{0};
+  auto bet = [&](int i) {
+    auto r = f.call(req::txn(txn_kind::bet, "g" + std::to_string(i), "alice", 10, "EUR", "acme"));
+    if (r.ok() && r.outcome == txn_status::applied)
+      ++applied;
+  };
+  clients.emplace_back(bet, 0);  // its group waits in the journal...
+  BOOST_REQUIRE(eventually([&] { return journal->groups() >= 4; }));  // (3 for the fixture)
+  auto groups_before = journal->groups();
+  for (int i = 1; i <= 20; ++i)  // ...while 20 more bets reach the account
+    clients.emplace_back(bet, i);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  journal->release(durability::durable);
+  for (auto& c : clients)
+    c.join();
+  BOOST_CHECK_EQUAL(applied.load(), 21);
+  BOOST_CHECK_EQUAL(f.balance_of("alice"), 1000 - 21 * 10);
+  // The 20 waited together: far fewer groups than legs.
+  BOOST_TEST_MESSAGE(journal->groups() - groups_before << " groups for 20 legs");
+  BOOST_CHECK_LE(journal->groups() - groups_before, 5u);
 }

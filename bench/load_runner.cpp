@@ -1,0 +1,202 @@
+#include "bench/load_runner.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+namespace settle::bench {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+template <class Duration>
+clock_type::duration to_clock(Duration d) {
+  return std::chrono::duration_cast<clock_type::duration>(d);
+}
+
+/// What one load thread saw.
+struct thread_result {
+  histogram latency;
+  outcome_counts outcomes;
+  uint64_t measured = 0;
+  std::string failure;
+};
+
+void run_thread(const load_options& o, const std::function<std::unique_ptr<wallet_target>()>& make_target, int t, clock_type::time_point start,
+                clock_type::time_point measure_from, clock_type::time_point stop_at,
+                std::atomic<uint64_t>& progress, std::atomic<bool>& abort, thread_result& out) {
+  try {
+    auto target = make_target();
+    workload_generator gen{o.load, t};
+    const bool open_loop = o.rate_per_s > 0;
+    // Open loop: this thread's share of the rate, on a fixed schedule from `start`.
+    const auto interval = open_loop ? to_clock(std::chrono::duration<double>(
+                                          static_cast<double>(o.connections) / o.rate_per_s))
+                                    : clock_type::duration::zero();
+    auto next_at = start + interval * t / o.connections;  // spread the threads' phases
+    std::unordered_map<uint64_t, clock_type::time_point> intended;  // tag -> scheduled time
+    intended.reserve(static_cast<size_t>(o.depth) * 2);
+    uint64_t next_tag = 1;
+    auto last_answer = clock_type::now();
+    auto handle = [&](uint64_t tag, const protocol::response& resp, clock_type::time_point now) {
+      auto it = intended.find(tag);
+      if (it == intended.end())
+        throw std::runtime_error(fmt::format("answer for unknown request {} ({}: {})", tag,
+                                             protocol::to_string(resp.error), resp.message));
+      if (it->second >= measure_from && it->second < stop_at) {
+        out.latency.record(static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(now - it->second).count()));
+        ++out.measured;
+        out.outcomes.add(resp);
+      }
+      intended.erase(it);
+      progress.fetch_add(1, std::memory_order_relaxed);
+    };
+    while (!abort.load(std::memory_order_relaxed)) {
+      auto now = clock_type::now();
+      if (now >= stop_at)
+        break;
+      bool sent = false;
+      while (intended.size() < static_cast<size_t>(o.depth) && (!open_loop || next_at <= now) &&
+             next_at < stop_at) {
+        auto tag = next_tag++;
+        target->send(tag, gen.next());
+        intended[tag] = open_loop ? next_at : now;
+        next_at += interval;
+        sent = true;
+      }
+      if (sent)
+        target->flush();
+      // Wait for an answer; in the open loop only until the next send is due (1 ms steps:
+      // sends stay on their schedule, and latency is measured from it anyway).
+      uint64_t tag = 0;
+      protocol::response resp;
+      if (!target->receive(tag, resp, open_loop ? 1 : 10'000)) {
+        if (!intended.empty() && clock_type::now() - last_answer > std::chrono::seconds(10))
+          throw std::runtime_error("no answer within 10 s");
+        continue;
+      }
+      last_answer = clock_type::now();
+      handle(tag, resp, last_answer);
+      while (target->answer_ready() && target->receive(tag, resp, 0))
+        handle(tag, resp, clock_type::now());
+    }
+    // Drain what is still in flight so the wallet is quiescent afterwards (bounded).
+    auto drain_until = clock_type::now() + std::chrono::seconds(10);
+    while (!intended.empty() && clock_type::now() < drain_until) {
+      uint64_t tag = 0;
+      protocol::response resp;
+      if (target->receive(tag, resp, 1'000))
+        intended.erase(tag);
+    }
+  } catch (const std::exception& e) {
+    out.failure = e.what();
+    abort = true;
+  }
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+load_result run_load(const load_options& o,
+                     const std::function<std::unique_ptr<wallet_target>()>& make_target) {
+  load_result res;
+  auto t0 = clock_type::now();
+  {
+    auto target = make_target();
+    res.target = target->name();
+    target->setup(accounts_of(o.load));
+  }
+  res.setup_s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  if (o.progress)
+    std::cerr << fmt::format("setup: {} accounts opened and funded on {} in {:.2f} s\n",
+                             o.load.accounts, res.target, res.setup_s);
+
+  std::atomic<uint64_t> progress{0};
+  std::atomic<bool> abort{false};
+  std::vector<thread_result> results(static_cast<size_t>(o.connections));
+  auto start = clock_type::now();
+  auto measure_from = start + to_clock(std::chrono::duration<double>(o.warmup_s));
+  auto stop_at = measure_from + to_clock(std::chrono::duration<double>(o.duration_s));
+  std::vector<std::thread> pool;
+  for (int t = 0; t < o.connections; ++t)
+    pool.emplace_back(run_thread, std::cref(o), std::cref(make_target), t, start, measure_from,
+                      stop_at, std::ref(progress), std::ref(abort),
+                      std::ref(results[static_cast<size_t>(t)]));
+
+  // Progress once a second on stderr; stop early when a connection fails.
+  uint64_t last = 0;
+  auto last_at = start;
+  for (auto tick = start + std::chrono::seconds(1); !abort; tick += std::chrono::seconds(1)) {
+    auto wake = std::min(tick, stop_at);
+    while (!abort && clock_type::now() < wake)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto now_t = clock_type::now();
+    uint64_t now = progress.load();
+    double dt = std::chrono::duration<double>(now_t - last_at).count();
+    if (o.progress)
+      std::cerr << fmt::format("  {:6.1f} s  {:>9.0f} responses/s{}\n",
+                               std::chrono::duration<double>(now_t - start).count(),
+                               dt > 0 ? static_cast<double>(now - last) / dt : 0.0,
+                               last_at < measure_from ? "  (warmup)" : "");
+    last = now;
+    last_at = now_t;
+    if (now_t >= stop_at)
+      break;
+  }
+  for (auto& th : pool)
+    th.join();
+
+  histogram all;
+  std::string failures;
+  for (size_t t = 0; t < results.size(); ++t) {
+    auto& r = results[t];
+    if (!r.failure.empty())
+      failures += fmt::format("{}connection {}: {}", failures.empty() ? "" : "; ", t, r.failure);
+    all.merge(r.latency);
+    res.responses += r.measured;
+    res.outcomes.merge(r.outcomes);
+  }
+  if (!failures.empty())
+    throw std::runtime_error(fmt::format("load on {} aborted ({} responses measured before): {}",
+                                         res.target, res.responses, failures));
+  res.throughput_per_s = static_cast<double>(res.responses) / o.duration_s;
+  auto us = [&](double q) { return static_cast<double>(all.quantile(q)) / 1000.0; };
+  res.p50_us = us(0.5);
+  res.p99_us = us(0.99);
+  res.p999_us = us(0.999);
+  res.max_us = static_cast<double>(all.max()) / 1000.0;
+  return res;
+}
+
+std::string to_json(const load_options& o, const load_result& r) {
+  std::string oc;
+  for (auto& [k, v] : r.outcomes.named())
+    oc += fmt::format("{}{}:{}", oc.empty() ? "" : ",", json_string(k), v);
+  return fmt::format(
+      "{{\"target\":{},\"connections\":{},\"depth\":{},\"rate_per_s\":{},"
+      "\"accounts\":{},\"partners\":{},\"currencies\":{},\"zipf_s\":{},"
+      "\"warmup_s\":{},\"duration_s\":{},\"setup_s\":{:.3f},\"responses\":{},"
+      "\"throughput_per_s\":{:.1f},\"p50_us\":{:.1f},\"p99_us\":{:.1f},\"p999_us\":{:.1f},"
+      "\"max_us\":{:.1f},\"outcomes\":{{{}}}}}",
+      json_string(r.target), o.connections, o.depth, o.rate_per_s, o.load.accounts,
+      o.load.partners, o.load.currencies, o.load.zipf_s, o.warmup_s, o.duration_s, r.setup_s,
+      r.responses, r.throughput_per_s, r.p50_us, r.p99_us, r.p999_us, r.max_us, oc);
+}
+
+}  // namespace settle::bench

@@ -1,0 +1,78 @@
+// Runs one load against one wallet: setup, then N threads in a closed or open loop, with a
+// progress line; returns throughput, latency percentiles and outcomes by code.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bench/histogram.hpp"
+#include "bench/wallet_target.hpp"
+#include "bench/workload.hpp"
+
+namespace settle::bench {
+
+/// How to run a load.
+struct load_options {
+  int connections = 8;
+  int depth = 64;         // closed loop: in flight per connection; open loop: at most
+  double rate_per_s = 0;  // > 0: open loop at this total offered rate
+  double duration_s = 10;
+  double warmup_s = 1;
+  bool progress = true;   // a line per second on stderr
+  workload_options load;
+};
+
+/// Responses by outcome: txn statuses on success, error codes otherwise.
+struct outcome_counts {
+  std::array<uint64_t, 3> status{};   // by txn_status
+  std::array<uint64_t, 32> error{};   // by error_code
+
+  void add(const protocol::response& r) {
+    if (r.ok())
+      ++status[static_cast<size_t>(r.outcome)];
+    else
+      ++error[static_cast<size_t>(r.error) % error.size()];
+  }
+  void merge(const outcome_counts& o) {
+    for (size_t i = 0; i < status.size(); ++i)
+      status[i] += o.status[i];
+    for (size_t i = 0; i < error.size(); ++i)
+      error[i] += o.error[i];
+  }
+  /// Name -> count, successes first, without zero entries.
+  std::vector<std::pair<std::string, uint64_t>> named() const {
+    std::vector<std::pair<std::string, uint64_t>> out;
+    for (size_t i = 0; i < status.size(); ++i)
+      if (status[i])
+        out.emplace_back(protocol::to_string(static_cast<protocol::txn_status>(i)), status[i]);
+    for (size_t i = 0; i < error.size(); ++i)
+      if (error[i])
+        out.emplace_back(protocol::to_string(static_cast<protocol::error_code>(i)), error[i]);
+    return out;
+  }
+};
+
+/// What a load measured.
+struct load_result {
+  std::string target;
+  double setup_s = 0;
+  uint64_t responses = 0;  // answered in the measured window
+  double throughput_per_s = 0;
+  double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+  outcome_counts outcomes;
+};
+
+/// Opens and funds the accounts through one target, then runs the load with one target per
+/// connection. Throws std::runtime_error when a connection fails.
+load_result run_load(const load_options& o,
+                     const std::function<std::unique_ptr<wallet_target>()>& make_target);
+
+/// `r` as one JSON object (no newline).
+std::string to_json(const load_options& o, const load_result& r);
+
+}  // namespace settle::bench
