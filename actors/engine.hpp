@@ -9,7 +9,6 @@
 
 #include <caf/actor_system.hpp>
 
-#include "actors/account_directory.hpp"
 #include "actors/ledger_shard.hpp"
 #include "actors/routing.hpp"
 #include "actors/snapshot_actor.hpp"
@@ -21,25 +20,25 @@ namespace settle::actors {
 
 /// Durable state the engine starts from (moved into its actors).
 struct engine_seed {
-  std::vector<account_directory::account_map> accounts;  // per account shard, or empty
+  std::vector<ledger_shard::account_map> accounts;  // per shard, or empty
   std::vector<std::pair<std::string, ledger::id_entry>> ids;
   std::map<std::pair<std::string, ledger::currency_code>, ledger::clearing_account> clearing;
 };
 
 /// Sizes and limits of the actor layer.
 struct engine_options {
-  uint32_t account_shards = 8;  // also the number of journal shards
-  uint32_t ledger_shards = 8;
-  uint32_t account_idle_ms = 5000;
+  uint32_t shards = 4;  // ledger shards, also the number of journal streams
   ledger_shard_options shard;
-  /// Where account changes are journaled; default: memory_journal (no durability).
+  /// Where account changes are journaled; null: nowhere (in memory only, answers at once).
   std::shared_ptr<persistence::journal_writer> journal;
   /// Starts a snapshot (admin op `snapshot`); empty: the op is refused (journal off).
   snapshot_trigger snapshot;
 };
 
-/// The running actor layer. Requests are sent to `routes().target_for(req)`; every reply is
-/// a protocol::response.
+/// The running actor layer. Requests are sent to `routes().target_for(req)`: a ledger shard
+/// takes request_batch messages (answered with reply_batch) and single protocol::requests
+/// (answered with a protocol::response); the registry and the snapshotter take
+/// protocol::requests.
 class engine {
 public:
   engine(caf::actor_system& sys, engine_options opts, engine_seed seed = {});
@@ -47,12 +46,17 @@ public:
 
   const routing& routes() const { return *routes_; }
   std::shared_ptr<const routing> shared_routes() const { return routes_; }
+  /// The ids every shard shares (tests and stats).
+  const ledger::id_store& ids() const { return *ids_; }
 
-  /// Stops every actor of the engine.
+  /// Stops every actor of the engine and waits until they are gone (the ledger shards run on
+  /// the I/O thread, which must see their exit before the actor system stops it).
   void shutdown();
 
 private:
+  caf::actor_system& sys_;
   std::shared_ptr<routing> routes_;
+  std::shared_ptr<ledger::id_store> ids_;
 };
 
 }  // namespace settle::actors

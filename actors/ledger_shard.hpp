@@ -1,22 +1,26 @@
-// Owns the transaction ids hashed to it and drives each transaction through its accounts:
-// idempotency, rollback bookkeeping and clearing deltas. The account actors journal each leg
-// before they answer, so whatever this shard acknowledges is durable.
+// One ledger shard: the accounts hashed to it (as virtual account actors: their changes are
+// serialized here, in arrival order), the ids of the transactions on them, and their journal
+// stream. Changes are applied at once and journaled in chunks; an answer goes out only when
+// everything applied before it is durable, and a chunk that does not land is undone together
+// with everything applied after it.
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include <deque>
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
 #include <caf/event_based_actor.hpp>
+#include <caf/io/broker.hpp>
 #include <caf/response_promise.hpp>
 
 #include "actors/messages.hpp"
 #include "actors/routing.hpp"
+#include "ledger/account_rules.hpp"
 #include "ledger/id_store.hpp"
+#include "persistence/journal.hpp"
 
 namespace settle::actors {
 
@@ -25,84 +29,191 @@ struct ledger_shard_options {
   int64_t max_amount = 1'000'000'000'000;
   int64_t id_retention_s = 7 * 24 * 3600;
   uint32_t partner_flush_interval_us = 1000;
-  uint32_t max_pending = 100000;  // transactions in flight in this shard before `overloaded`
-  uint32_t id_sweep_interval_s = 60;
+  uint32_t max_pending = 100000;  // answers waiting for the journal before `overloaded`
+  uint32_t id_sweep_interval_s = 60;  // every remembered id is looked at once per interval,
+                                      // a few stripes of the store per second
   uint32_t journal_retry_ms = 100;  // a committed transfer's credit is retried this often
+  uint32_t transfer_answer_ms = 1000;  // a transfer still under way this long is answered
+                                       // `unavailable` (it goes on; a retry learns the end)
 };
 
-/// One ledger shard. Transactions whose (namespace, id) hash here are serialized here, so
-/// racing retries of one id see each other; the money moves in the account actors.
-class ledger_shard : public caf::event_based_actor {
+/// What the shard is built with.
+struct ledger_shard_setup {
+  uint32_t index = 0;
+  std::shared_ptr<const routing> routes;
+  std::shared_ptr<ledger::id_store> ids;  // shared by every shard
+  std::shared_ptr<persistence::journal_writer> journal;  // null: nothing is journaled
+  ledger_shard_options opts;
+  absl::flat_hash_map<std::string, ledger::account_state> accounts;  // recovered
+};
+
+/// The actor. Sessions send request_batch messages and get reply_batch messages back; tools
+/// and tests may send one protocol::request and get a protocol::response.
+class ledger_shard : public caf::io::broker {
 public:
-  /// `ids`: the recovered ids of this shard.
-  ledger_shard(caf::actor_config& cfg, std::shared_ptr<const routing> routes,
-               ledger_shard_options opts, std::vector<std::pair<std::string, ledger::id_entry>> ids);
+  using account_map = absl::flat_hash_map<std::string, ledger::account_state>;
+
+  ledger_shard(caf::actor_config& cfg, ledger_shard_setup setup);
 
   caf::behavior make_behavior() override;
   /// Drops the handles it holds: actors referencing each other would otherwise never be freed.
   void on_exit() override;
 
 private:
-  /// The client's request: answered at most once (an `unavailable` may go out before the
-  /// transaction's outcome is known).
-  struct call {
-    caf::typed_response_promise<protocol::response> rp;
-    uint64_t rid = 0;
-    bool answered = false;
-    void answer(protocol::response resp);
+  /// Requests received together, kept until every answer that refers to them went out.
+  struct held_batch {
+    std::shared_ptr<const void> owner;
+    std::vector<protocol::request_view> requests;
+    caf::actor session;             // reply_batch goes here...
+    caf::response_promise promise;  // ...or, for a single request, a protocol::response
+    uint32_t waiting = 0;           // items that still refer to it
   };
-  using call_ptr = std::shared_ptr<call>;
-  using leg_next = std::function<void(leg_result&)>;
 
-  void handle_txn(const protocol::request& req, call_ptr c);
-  void handle_ref(const ref_query& q, caf::typed_response_promise<ref_answer> rp);
-  void apply_simple(const protocol::request& req, const std::string& key, call_ptr c);
-  void apply_rollback(const protocol::request& req, const std::string& key, call_ptr c);
-  void apply_transfer(const protocol::request& req, const std::string& key, call_ptr c);
-  /// Credits a transfer's target once its debit is durable; retried until it lands.
-  void transfer_credit(const protocol::request& req, const std::string& key, call_ptr c,
-                       leg_result src);
-  /// Gives a transfer's debit back (the target refused); retried until it lands.
-  void transfer_refund(const protocol::request& req, const std::string& key, call_ptr c,
-                       protocol::error_code code, std::string why);
+  /// What an item changed, so it can be undone.
+  enum effect : uint8_t {
+    account_changed = 1,   // `before` holds the account's state before the item
+    second_changed = 2,    // `before2`: the transfer target (both accounts in this shard)
+    account_created = 4,   // an open: the account is removed again
+    id_reserved = 8,       // the transaction's id entry is erased again
+    ref_marked = 16,       // a rollback marked its bet rolled back
+    tombstone_left = 32,   // a rollback left a tombstone for its bet
+  };
 
-  /// The journal record fields of `req`'s leg.
-  leg_request make_leg(const protocol::request& req, const std::string& key, ledger::leg l,
-                       persistence::leg_role role);
-  /// Sends a leg to its account; an uncertain outcome answers `unavailable` and parks `next`
-  /// until the account reports the final one.
-  void send_leg(const std::string& account, leg_request lr, const std::string& key, call_ptr c,
-                leg_next next);
-  /// The transaction's outcome is not known yet: answer `unavailable`, keep the id pending.
-  void hold(const std::string& key, const call_ptr& c, const std::string& why);
-  /// Runs `fn` after journal_retry_ms.
-  void later(const std::string& key, std::function<void()> fn);
+  /// What to do once an item is durable, besides answering.
+  enum class follow_up : uint8_t {
+    none,
+    clearing,         // add the transaction to its partner's (or the house's) totals
+    transfer_debit,   // a cross-shard transfer's debit: now credit the target
+    transfer_refund,  // money given back: the transfer is refused
+    transfer_refused, // refused before any money moved
+    credit_answer,    // the target side of a transfer: tell the source's shard
+  };
 
-  /// A refusal: forget the id (refusals are not remembered), answer with the account's
-  /// balance when it is known, and let waiters on the id proceed.
-  void refuse(const protocol::request& req, const std::string& key, call_ptr c,
-              protocol::error_code code, std::string message);
-  /// A refusal decided before any id was reserved.
-  void refuse_unreserved(const protocol::request& req, call_ptr c, protocol::error_code code,
-                         std::string message);
-  /// Success (every leg durable): remember the result, record clearing totals, acknowledge.
-  void finish(const protocol::request& req, const std::string& key, call_ptr c,
-              protocol::txn_status outcome, int64_t amount_moved, const leg_result& player);
-  void wake(const std::string& key);
-  void add_clearing(const protocol::request& req, int64_t amount);
+  struct transfer;
+
+  /// One answer waiting for the journal (and, until then, how to undo what it did).
+  struct item {
+    uint64_t chunk = 0;            // answered once this chunk is durable
+    held_batch* batch = nullptr;   // the request (null: an internal step)
+    uint32_t index = 0;
+    uint8_t effects = 0;
+    follow_up then = follow_up::none;
+    bool answered = false;         // `unavailable` already went out (journal in doubt)
+    ledger::account_state before, before2;
+    int64_t moved = 0;             // clearing amount
+    reply answer;
+    std::shared_ptr<transfer> xfer;   // transfer steps
+    caf::response_promise promise;    // credit_answer
+  };
+
+  /// A transfer whose target lives in another shard, under way.
+  struct transfer {
+    enum class stage : uint8_t { checking, debiting, crediting, refunding };
+    protocol::request req;  // owned copy of the client's request
+    ledger::id_hash key;
+    uint64_t fingerprint = 0;
+    caf::actor session;
+    caf::response_promise promise;
+    stage at = stage::checking;
+    bool answered = false;      // the client has its answer (maybe `unavailable`)
+    ledger::account_state source_after;  // the source after the debit
+    protocol::error_code refusal = protocol::error_code::none;  // while refunding
+    std::string refusal_message;
+    std::vector<held_batch> parked;  // retries of its id, handled once it ends
+  };
+
+  // -- intake (ledger_shard.cpp) --
+  void take(held_batch batch);
+  void handle(held_batch& b, uint32_t i);
+  /// Answers at once (nothing was applied, nothing to wait for).
+  void answer_now(held_batch& b, uint32_t i, reply r);
+  /// Queues an answer behind the journal: `it` carries the effects of the request.
+  void answer_later(item it);
+  item make_item(held_batch* b, uint32_t i);
+  /// The chunk an answer queued now must wait for.
+  uint64_t wait_chunk() const;
+  void append(const persistence::record_view& rec);
+  void arm_chunk();
+  void flush_chunk();
+  /// Sends `msg` to this shard after `delay`, through the timer relay (see timer_relay).
+  void later(caf::timespan delay, caf::message msg);
+  /// After every message: release what is durable, send the answers, journal what is new.
+  void end_turn();
+
+  // -- journal outcomes (ledger_shard.cpp) --
+  void on_outcome(uint64_t first, uint64_t last, persistence::durability d);
+  void release();
+  void commit(item& it);
+  /// Undoes every item waiting for chunk `first` or later, newest first.
+  void undo_from(uint64_t first, const std::string& why);
+  void undo(item& it, const std::string& why);
+  void deliver(item& it, reply r);
+  void deliver_to(const caf::actor& session, const caf::response_promise& promise, reply r);
+  void send_replies();
+  void drop_released_batches();
+
+  // -- rules (shard_txn.cpp) --
+  void on_txn(held_batch& b, uint32_t i);
+  void on_simple(held_batch& b, uint32_t i, const ledger::id_hash& key, uint64_t fp);
+  void on_rollback(held_batch& b, uint32_t i, const ledger::id_hash& key, uint64_t fp);
+  void on_open(held_batch& b, uint32_t i);
+  void on_status(held_batch& b, uint32_t i);
+  void on_balance(held_batch& b, uint32_t i);
+  /// A refusal queued behind the journal, with the account's balance when it exists.
+  void refuse(held_batch& b, uint32_t i, protocol::error_code code, std::string message);
+  persistence::record_view leg_record(const protocol::request_view& r,
+                                      const ledger::account_state& after) const;
+  void add_clearing(std::string_view partner, protocol::txn_kind kind,
+                    ledger::currency_code currency, int64_t amount);
   delta_batch take_deltas();
-  int64_t now_s() const;
 
+  // -- transfers (shard_transfer.cpp) --
+  void on_transfer(held_batch& b, uint32_t i, const ledger::id_hash& key, uint64_t fp);
+  void transfer_local(held_batch& b, uint32_t i, const ledger::id_hash& key, uint64_t fp);
+  void transfer_checked(const std::shared_ptr<transfer>& t, leg_verdict v);
+  void transfer_credit_now(const std::shared_ptr<transfer>& t);
+  void transfer_credited(const std::shared_ptr<transfer>& t, leg_verdict v);
+  void transfer_refund(const std::shared_ptr<transfer>& t);
+  /// Ends a transfer: erases or finishes its id, answers, handles parked retries.
+  void transfer_end(const std::shared_ptr<transfer>& t, reply r, bool keep_id);
+  void transfer_answer(const std::shared_ptr<transfer>& t, reply r);
+  void transfer_later(const std::shared_ptr<transfer>& t);
+  leg_verdict check_target(const std::string& account, const std::string& currency);
+  caf::result<leg_verdict> credit_target(transfer_credit& c);
+  persistence::record_view transfer_record(const transfer& t, persistence::leg_role role,
+                                           std::string_view account,
+                                           const ledger::account_state& after) const;
+
+  uint32_t index_;
   std::shared_ptr<const routing> routes_;
+  std::shared_ptr<ledger::id_store> ids_;
+  std::shared_ptr<persistence::journal_writer> journal_;
   ledger_shard_options opts_;
-  ledger::id_store ids_;
-  absl::flat_hash_map<std::string, std::vector<std::function<void()>>> waiters_;
-  absl::flat_hash_map<std::string, leg_next> stalled_;  // id key -> what follows its leg
-  absl::flat_hash_map<std::string, std::function<void()>> retries_;
-  absl::flat_hash_map<std::pair<std::string, ledger::currency_code>, ledger::clearing_delta>
-      deltas_;
-  uint32_t pending_ = 0;
+  account_map accounts_;
+
+  std::deque<held_batch> batches_;
+  std::deque<item> items_;
+  absl::flat_hash_map<ledger::id_hash, std::shared_ptr<transfer>, ledger::id_store::hasher>
+      transfers_;
+
+  // Chunks: `open_` collects records; chunks up to last_live_ are handed to the journal and
+  // not undone; everything up to durable_ is durable.
+  persistence::journal_chunk open_;
+  uint64_t last_live_ = 0;
+  uint64_t durable_ = 0;
+  uint64_t epoch_start_ = 1;  // first chunk of the current epoch (older reports are stale)
+  uint64_t in_doubt_from_ = 0;  // 0: no chunk in doubt
+  bool chunk_armed_ = false;
+  int64_t now_ms_ = 0;  // unix ms, refreshed per message (records' timestamps)
+
+  // Answers released but not yet sent, per session.
+  std::vector<std::pair<caf::actor, std::vector<reply>>> outgoing_;
+  absl::flat_hash_map<caf::actor_id, size_t> outgoing_index_;
+
+  // Clearing deltas since the last flush: partner ("" = house) -> per currency.
+  absl::flat_hash_map<std::string, std::vector<ledger::clearing_delta>> deltas_;
   bool flush_armed_ = false;
+  size_t sweep_next_ = 0;  // the next of this shard's id store stripes to sweep
 };
 
 }  // namespace settle::actors

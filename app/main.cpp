@@ -26,9 +26,7 @@ void on_signal(int) {
 
 settle::actors::engine_options engine_options_from(const settle::config::engine_config& cfg) {
   settle::actors::engine_options o;
-  o.account_shards = cfg.account_shards;
-  o.ledger_shards = cfg.ledger_shards;
-  o.account_idle_ms = cfg.account_idle_ms;
+  o.shards = cfg.shards;
   o.shard.max_amount = cfg.max_amount;
   o.shard.id_retention_s = static_cast<int64_t>(cfg.id_retention_s);
   o.shard.partner_flush_interval_us = cfg.partner_flush_interval_us;
@@ -55,7 +53,7 @@ settle::persistence::durable_store_options store_options_from(
     o.address.host = ep.host;
     o.address.port = ep.port;
   }
-  o.shards = cfg.account_shards;
+  o.shards = cfg.shards;
   o.journal.max_batch_records = cfg.journal_max_batch_records;
   o.journal.max_batch_delay_us = cfg.journal_max_batch_delay_us;
   o.journal.deadline_ms = cfg.journal_deadline_ms;
@@ -121,8 +119,12 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config sys_cfg;
   sys_cfg.load<caf::io::middleman>();
-  if (cfg.worker_threads > 0)
-    sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.worker_threads));
+  // The hot path (sessions, ledger shards) runs on CAF's I/O thread; the worker threads only
+  // carry the clearing, registry and snapshot actors. Work sharing lets idle workers sleep on
+  // a condition variable, where work stealing polls and naps every 50 us: on two cores that
+  // polling took CPU from the I/O thread, the journal writer and Redis (docs/performance.md).
+  sys_cfg.set("scheduler.policy", caf::atom("sharing"));
+  sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.worker_threads));
   caf::actor_system sys{sys_cfg};
 
   auto eng_opts = engine_options_from(cfg);
@@ -168,8 +170,8 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::cout << "settled listening on " << cfg.listen_host << ":" << *port << std::endl;
-  spdlog::info("{} account shards, {} ledger shards, max_frame_bytes {}, max in flight {}",
-               cfg.account_shards, cfg.ledger_shards, cfg.max_frame_bytes,
+  spdlog::info("{} ledger shards, max_frame_bytes {}, max in flight {}", cfg.shards,
+               cfg.max_frame_bytes,
                cfg.max_in_flight_per_connection);
 
   while (!stop_requested)

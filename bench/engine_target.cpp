@@ -53,9 +53,7 @@ void engine_target::setup(const std::vector<account_spec>& accounts) {
 }
 
 void engine_target::send(uint64_t tag, const protocol::request& txn) {
-  auto r = txn;
-  r.rid = tag;
-  conn_->send(std::move(r));
+  conn_->send(txn, tag);
 }
 
 bool engine_target::receive(uint64_t& tag, protocol::response& out, int timeout_ms) {

@@ -20,6 +20,7 @@ public:
   void flush() override { conn_->flush(); }
   bool receive(uint64_t& tag, protocol::response& out, int timeout_ms) override;
   bool answer_ready() const override { return conn_->response_ready(); }
+  int fd() const override { return conn_->fd(); }
 
 private:
   std::unique_ptr<client::connection> conn_;

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
     e.account = fmt::format("p{:06}", i % 1'000'000);
     e.amount = 100;
     e.fingerprint = i;
-    store.insert(ledger::id_key("prov12", fmt::format("tx-{:013}", i)), std::move(e));
+    store.put(ledger::hash_id("prov12", fmt::format("tx-{:013}", i)), std::move(e));
   }
   size_t after = heap();
   double per_id = static_cast<double>(after - before) / static_cast<double>(count);

@@ -1,12 +1,17 @@
 #include "bench/load_runner.hpp"
 
+#include <poll.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <iostream>
 #include <stdexcept>
 #include <thread>
-#include <unordered_map>
 
+#include <absl/container/flat_hash_map.h>
 #include <fmt/format.h>
 
 namespace settle::bench {
@@ -28,25 +33,43 @@ struct thread_result {
   std::string failure;
 };
 
-void run_thread(const load_options& o, const std::function<std::unique_ptr<wallet_target>()>& make_target, int t, clock_type::time_point start,
-                clock_type::time_point measure_from, clock_type::time_point stop_at,
-                std::atomic<uint64_t>& progress, std::atomic<bool>& abort, thread_result& out) {
+/// One connection of a load thread: its wallet, its share of the load and what is in flight.
+struct connection_state {
+  std::unique_ptr<wallet_target> target;
+  std::unique_ptr<workload_generator> gen;
+  absl::flat_hash_map<uint64_t, clock_type::time_point> intended;  // tag -> scheduled time
+  clock_type::time_point next_at;  // open loop: when the next request is due
+  clock_type::time_point last_answer;
+  uint64_t next_tag = 1;
+};
+
+/// Drives connections [first, last) from one thread: every connection keeps its requests in
+/// flight (closed loop) or sends on its schedule (open loop), and one poll() waits for all of
+/// them, so a thread serves many connections without a wake-up per answer.
+void run_thread(const load_options& o,
+                const std::function<std::unique_ptr<wallet_target>()>& make_target, int first,
+                int last, clock_type::time_point start, clock_type::time_point measure_from,
+                clock_type::time_point stop_at, std::atomic<uint64_t>& progress,
+                std::atomic<bool>& abort, thread_result& out) {
   try {
-    auto target = make_target();
-    workload_generator gen{o.load, t};
     const bool open_loop = o.rate_per_s > 0;
-    // Open loop: this thread's share of the rate, on a fixed schedule from `start`.
+    // Open loop: each connection's share of the rate, on a fixed schedule from `start`.
     const auto interval = open_loop ? to_clock(std::chrono::duration<double>(
                                           static_cast<double>(o.connections) / o.rate_per_s))
                                     : clock_type::duration::zero();
-    auto next_at = start + interval * t / o.connections;  // spread the threads' phases
-    std::unordered_map<uint64_t, clock_type::time_point> intended;  // tag -> scheduled time
-    intended.reserve(static_cast<size_t>(o.depth) * 2);
-    uint64_t next_tag = 1;
-    auto last_answer = clock_type::now();
-    auto handle = [&](uint64_t tag, const protocol::response& resp, clock_type::time_point now) {
-      auto it = intended.find(tag);
-      if (it == intended.end())
+    std::vector<connection_state> conns(static_cast<size_t>(last - first));
+    for (int c = first; c < last; ++c) {
+      auto& cs = conns[static_cast<size_t>(c - first)];
+      cs.target = make_target();
+      cs.gen = std::make_unique<workload_generator>(o.load, c);
+      cs.intended.reserve(static_cast<size_t>(o.depth) * 2);
+      cs.next_at = start + interval * c / o.connections;  // spread the connections' phases
+      cs.last_answer = clock_type::now();
+    }
+    auto handle = [&](connection_state& cs, uint64_t tag, const protocol::response& resp,
+                      clock_type::time_point now) {
+      auto it = cs.intended.find(tag);
+      if (it == cs.intended.end())
         throw std::runtime_error(fmt::format("answer for unknown request {} ({}: {})", tag,
                                              protocol::to_string(resp.error), resp.message));
       if (it->second >= measure_from && it->second < stop_at) {
@@ -55,45 +78,64 @@ void run_thread(const load_options& o, const std::function<std::unique_ptr<walle
         ++out.measured;
         out.outcomes.add(resp);
       }
-      intended.erase(it);
+      cs.intended.erase(it);
       progress.fetch_add(1, std::memory_order_relaxed);
     };
+    std::vector<pollfd> fds(conns.size());
+    protocol::response resp;
     while (!abort.load(std::memory_order_relaxed)) {
       auto now = clock_type::now();
       if (now >= stop_at)
         break;
-      bool sent = false;
-      while (intended.size() < static_cast<size_t>(o.depth) && (!open_loop || next_at <= now) &&
-             next_at < stop_at) {
-        auto tag = next_tag++;
-        target->send(tag, gen.next());
-        intended[tag] = open_loop ? next_at : now;
-        next_at += interval;
-        sent = true;
-      }
-      if (sent)
-        target->flush();
-      // Wait for an answer; in the open loop only until the next send is due (1 ms steps:
-      // sends stay on their schedule, and latency is measured from it anyway).
-      uint64_t tag = 0;
-      protocol::response resp;
-      if (!target->receive(tag, resp, open_loop ? 1 : 10'000)) {
-        if (!intended.empty() && clock_type::now() - last_answer > std::chrono::seconds(10))
+      auto wait_until = now + std::chrono::milliseconds(10);
+      for (size_t i = 0; i < conns.size(); ++i) {
+        auto& cs = conns[i];
+        bool sent = false;
+        while (cs.intended.size() < static_cast<size_t>(o.depth) &&
+               (!open_loop || cs.next_at <= now) && cs.next_at < stop_at) {
+          auto tag = cs.next_tag++;
+          cs.target->send(tag, cs.gen->next());
+          cs.intended[tag] = open_loop ? cs.next_at : now;
+          cs.next_at += interval;
+          sent = true;
+        }
+        if (sent)
+          cs.target->flush();
+        if (open_loop && cs.next_at < wait_until)
+          wait_until = cs.next_at;
+        if (!cs.intended.empty() && now - cs.last_answer > std::chrono::seconds(10))
           throw std::runtime_error("no answer within 10 s");
-        continue;
+        fds[i] = {cs.target->fd(),
+                  static_cast<short>(POLLIN | (cs.target->wants_write() ? POLLOUT : 0)), 0};
       }
-      last_answer = clock_type::now();
-      handle(tag, resp, last_answer);
-      while (target->answer_ready() && target->receive(tag, resp, 0))
-        handle(tag, resp, clock_type::now());
+      // Open loop: sleep only until the next request is due (latency is measured from its
+      // schedule anyway, so a late wake-up shows in the figures instead of hiding).
+      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wait_until - now);
+      int n = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(0, wait.count())));
+      if (n < 0 && errno != EINTR)
+        throw std::runtime_error(std::string{"poll failed: "} + std::strerror(errno));
+      if (n <= 0)
+        continue;
+      auto got_at = clock_type::now();  // answers read now arrived by now: one clock read
+      for (size_t i = 0; i < conns.size(); ++i) {
+        if (fds[i].revents == 0)
+          continue;
+        auto& cs = conns[i];
+        uint64_t tag = 0;
+        while (cs.target->receive(tag, resp, 0)) {
+          cs.last_answer = got_at;
+          handle(cs, tag, resp, got_at);
+        }
+      }
     }
     // Drain what is still in flight so the wallet is quiescent afterwards (bounded).
     auto drain_until = clock_type::now() + std::chrono::seconds(10);
-    while (!intended.empty() && clock_type::now() < drain_until) {
-      uint64_t tag = 0;
-      protocol::response resp;
-      if (target->receive(tag, resp, 1'000))
-        intended.erase(tag);
+    for (auto& cs : conns) {
+      while (!cs.intended.empty() && clock_type::now() < drain_until) {
+        uint64_t tag = 0;
+        if (cs.target->receive(tag, resp, 1'000))
+          cs.intended.erase(tag);
+      }
     }
   } catch (const std::exception& e) {
     out.failure = e.what();
@@ -129,15 +171,19 @@ load_result run_load(const load_options& o,
 
   std::atomic<uint64_t> progress{0};
   std::atomic<bool> abort{false};
-  std::vector<thread_result> results(static_cast<size_t>(o.connections));
+  const int threads = std::clamp(o.threads, 1, o.connections);
+  std::vector<thread_result> results(static_cast<size_t>(threads));
   auto start = clock_type::now();
   auto measure_from = start + to_clock(std::chrono::duration<double>(o.warmup_s));
   auto stop_at = measure_from + to_clock(std::chrono::duration<double>(o.duration_s));
   std::vector<std::thread> pool;
-  for (int t = 0; t < o.connections; ++t)
-    pool.emplace_back(run_thread, std::cref(o), std::cref(make_target), t, start, measure_from,
-                      stop_at, std::ref(progress), std::ref(abort),
+  for (int t = 0; t < threads; ++t) {
+    // Connections split as evenly as possible between the threads.
+    int first = o.connections * t / threads, last = o.connections * (t + 1) / threads;
+    pool.emplace_back(run_thread, std::cref(o), std::cref(make_target), first, last, start,
+                      measure_from, stop_at, std::ref(progress), std::ref(abort),
                       std::ref(results[static_cast<size_t>(t)]));
+  }
 
   // Progress once a second on stderr; stop early when a connection fails.
   uint64_t last = 0;
@@ -167,7 +213,7 @@ load_result run_load(const load_options& o,
   for (size_t t = 0; t < results.size(); ++t) {
     auto& r = results[t];
     if (!r.failure.empty())
-      failures += fmt::format("{}connection {}: {}", failures.empty() ? "" : "; ", t, r.failure);
+      failures += fmt::format("{}thread {}: {}", failures.empty() ? "" : "; ", t, r.failure);
     all.merge(r.latency);
     res.responses += r.measured;
     res.outcomes.merge(r.outcomes);

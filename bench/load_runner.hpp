@@ -19,6 +19,7 @@ namespace settle::bench {
 /// How to run a load.
 struct load_options {
   int connections = 8;
+  int threads = 2;        // load threads; each drives its share of the connections
   int depth = 64;         // closed loop: in flight per connection; open loop: at most
   double rate_per_s = 0;  // > 0: open loop at this total offered rate
   double duration_s = 10;
@@ -68,7 +69,8 @@ struct load_result {
 };
 
 /// Opens and funds the accounts through one target, then runs the load with one target per
-/// connection. Throws std::runtime_error when a connection fails.
+/// connection, `threads` threads sharing them. Throws std::runtime_error when a connection
+/// fails.
 load_result run_load(const load_options& o,
                      const std::function<std::unique_ptr<wallet_target>()>& make_target);
 

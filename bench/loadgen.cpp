@@ -51,8 +51,11 @@ int main(int argc, char** argv) {
   app.add_option("--token", o.token, "settle: admin token (default $SETTLE_ADMIN_TOKEN)");
   app.add_option("--redis", o.redis, "redis-lua: HOST:PORT or unix:/path")->capture_default_str();
   app.add_option("--postgres", o.postgres, "postgres: libpq connection string");
-  app.add_option("--connections", o.run.connections, "connections, one thread each")
+  app.add_option("--connections", o.run.connections, "connections")
       ->capture_default_str()->check(CLI::Range(1, 4096));
+  app.add_option("--threads", o.run.threads,
+                 "load threads, each driving its share of the connections with one poll loop")
+      ->capture_default_str()->check(CLI::Range(1, 1024));
   app.add_option("--depth", o.run.depth,
                  "closed loop: requests in flight per connection; open loop: at most")
       ->capture_default_str()->check(CLI::Range(1, 1 << 20));

@@ -40,6 +40,11 @@ public:
   virtual bool receive(uint64_t& tag, protocol::response& out, int timeout_ms) = 0;
   /// True if receive() can answer without waiting for the network.
   virtual bool answer_ready() const = 0;
+  /// The socket to poll for answers (receive(..., 0) then reads what came, without waiting),
+  /// so one thread can drive many connections.
+  virtual int fd() const = 0;
+  /// True while queued requests still wait for the socket to take them (poll for writing).
+  virtual bool wants_write() const { return false; }
 };
 
 }  // namespace settle::bench

@@ -64,11 +64,14 @@ connection::~connection() {
     ::close(fd_);
 }
 
-uint64_t connection::send(request req) {
-  if (req.rid == 0)
-    req.rid = next_rid_++;
-  protocol::encode_request(req, out_);
-  return req.rid;
+uint64_t connection::send(const request& req) {
+  uint64_t rid = req.rid != 0 ? req.rid : next_rid_++;
+  protocol::encode_request(req, rid, out_);
+  return rid;
+}
+
+void connection::send(const request& req, uint64_t rid) {
+  protocol::encode_request(req, rid, out_);
 }
 
 void connection::flush() {
@@ -147,7 +150,9 @@ std::optional<response> connection::receive(int timeout_ms) {
 
 std::optional<response> connection::read_frame(int timeout_ms) {
   using clock = std::chrono::steady_clock;
-  const auto deadline = clock::now() + std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms);
+  // The deadline is read off the clock only when a wait is needed: a pipelined client
+  // usually finds its answers already buffered.
+  std::optional<clock::time_point> deadline;
   for (;;) {
     std::string_view body;
     auto st = reader_.next(body);
@@ -166,7 +171,9 @@ std::optional<response> connection::read_frame(int timeout_ms) {
       throw client_error("connection closed by the server");
     int wait = -1;
     if (timeout_ms >= 0) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+      if (!deadline)
+        deadline = clock::now() + std::chrono::milliseconds(timeout_ms);
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - clock::now());
       wait = left.count() > 0 ? static_cast<int>(left.count()) : 0;
     }
     if (!read_some(wait)) {

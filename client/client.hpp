@@ -37,7 +37,9 @@ public:
   protocol::response call(protocol::request req);
 
   /// Queues `req` (assigning the next rid when req.rid == 0); returns the rid used.
-  uint64_t send(protocol::request req);
+  uint64_t send(const protocol::request& req);
+  /// Queues `req` under `rid` (whatever req.rid says).
+  void send(const protocol::request& req, uint64_t rid);
   /// Writes all queued requests to the socket.
   void flush();
   /// Waits for the next response (timeout_ms < 0: forever). std::nullopt on timeout.

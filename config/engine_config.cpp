@@ -182,15 +182,12 @@ engine_config load_file(const std::string& path) {
 
     const auto& eng = section(root, "engine");
     check_keys(eng, "engine",
-               {"account_shards", "ledger_shards", "worker_threads", "max_amount",
-                "id_retention_s", "account_idle_ms", "partner_flush_interval_us",
-                "max_shard_queue"});
-    read_int(eng, "engine", "account_shards", cfg.account_shards);
-    read_int(eng, "engine", "ledger_shards", cfg.ledger_shards);
+               {"shards", "worker_threads", "max_amount", "id_retention_s",
+                "partner_flush_interval_us", "max_shard_queue"});
+    read_int(eng, "engine", "shards", cfg.shards);
     read_int(eng, "engine", "worker_threads", cfg.worker_threads);
     read_int(eng, "engine", "max_amount", cfg.max_amount);
     read_int(eng, "engine", "id_retention_s", cfg.id_retention_s);
-    read_int(eng, "engine", "account_idle_ms", cfg.account_idle_ms);
     read_int(eng, "engine", "partner_flush_interval_us", cfg.partner_flush_interval_us);
     read_int(eng, "engine", "max_shard_queue", cfg.max_shard_queue);
 
@@ -256,8 +253,8 @@ bool parse_command_line(int argc, char** argv, engine_config& out, int& exit_cod
   std::string config_path;
   // Flags are parsed into optionals so that only the ones given override the file.
   std::optional<std::string> listen, data_dir, log_level;
-  std::optional<uint32_t> max_frame_bytes, max_connections, max_in_flight, account_shards,
-      ledger_shards, worker_threads, account_idle_ms, flush_us, max_shard_queue;
+  std::optional<uint32_t> max_frame_bytes, max_connections, max_in_flight, shards,
+      worker_threads, flush_us, max_shard_queue;
   std::optional<int64_t> max_amount;
   std::optional<uint64_t> retention_s, redis_maxmemory;
   std::optional<std::string> journal_mode, redis_address, appendfsync, redis_executable;
@@ -281,14 +278,14 @@ bool parse_command_line(int argc, char** argv, engine_config& out, int& exit_cod
   app.add_option("--max-in-flight", max_in_flight,
                  "unanswered requests per connection ([server] max_in_flight_per_connection)")
       ->default_str(num(d.max_in_flight_per_connection));
-  app.add_option("--account-shards", account_shards,
-                 "account directories, 1..1024 ([engine] account_shards)")
-      ->default_str(num(d.account_shards));
-  app.add_option("--ledger-shards", ledger_shards,
-                 "idempotency shards, 1..1024 ([engine] ledger_shards)")
-      ->default_str(num(d.ledger_shards));
+  app.add_option("--shards", shards,
+                 "ledger shards (accounts hashed by id; each its own journal stream), "
+                 "1..1024 "
+                 "([engine] shards)")
+      ->default_str(num(d.shards));
   app.add_option("--worker-threads", worker_threads,
-                 "CAF scheduler threads, 0 = number of cores ([engine] worker_threads)")
+                 "CAF worker threads for the clearing, registry and snapshot actors, 1..1024 "
+                 "([engine] worker_threads)")
       ->default_str(num(d.worker_threads));
   app.add_option("--max-amount", max_amount,
                  "largest amount of one transaction, minor units ([engine] max_amount)")
@@ -296,16 +293,12 @@ bool parse_command_line(int argc, char** argv, engine_config& out, int& exit_cod
   app.add_option("--id-retention-s", retention_s,
                  "how long transaction ids are remembered, seconds ([engine] id_retention_s)")
       ->default_str(num(d.id_retention_s));
-  app.add_option("--account-idle-ms", account_idle_ms,
-                 "an account actor idle this long is passivated, milliseconds "
-                 "([engine] account_idle_ms)")
-      ->default_str(num(d.account_idle_ms));
   app.add_option("--partner-flush-interval-us", flush_us,
                  "how often ledger shards push partner totals, microseconds "
                  "([engine] partner_flush_interval_us)")
       ->default_str(num(d.partner_flush_interval_us));
   app.add_option("--max-shard-queue", max_shard_queue,
-                 "transactions waiting in one ledger shard before `overloaded` "
+                 "answers waiting for the journal in one ledger shard before `overloaded` "
                  "([engine] max_shard_queue)")
       ->default_str(num(d.max_shard_queue));
   app.add_option("--journal", journal_mode,
@@ -367,12 +360,10 @@ bool parse_command_line(int argc, char** argv, engine_config& out, int& exit_cod
   if (max_frame_bytes) out.max_frame_bytes = *max_frame_bytes;
   if (max_connections) out.max_connections = *max_connections;
   if (max_in_flight) out.max_in_flight_per_connection = *max_in_flight;
-  if (account_shards) out.account_shards = *account_shards;
-  if (ledger_shards) out.ledger_shards = *ledger_shards;
+  if (shards) out.shards = *shards;
   if (worker_threads) out.worker_threads = *worker_threads;
   if (max_amount) out.max_amount = *max_amount;
   if (retention_s) out.id_retention_s = *retention_s;
-  if (account_idle_ms) out.account_idle_ms = *account_idle_ms;
   if (flush_us) out.partner_flush_interval_us = *flush_us;
   if (max_shard_queue) out.max_shard_queue = *max_shard_queue;
   if (journal_mode) out.journal_enabled = *journal_mode == "on";
@@ -410,10 +401,8 @@ void validate(const engine_config& c) {
   range("max_frame_bytes", c.max_frame_bytes, 64, 64u << 20);
   range("max_connections", c.max_connections, 1, 1'000'000);
   range("max_in_flight_per_connection", c.max_in_flight_per_connection, 1, 1'000'000);
-  range("account_shards", c.account_shards, 1, 1024);
-  range("ledger_shards", c.ledger_shards, 1, 1024);
-  range("worker_threads", c.worker_threads, 0, 1024);
-  range("account_idle_ms", c.account_idle_ms, 1, 86'400'000);
+  range("shards", c.shards, 1, 1024);
+  range("worker_threads", c.worker_threads, 1, 1024);
   range("partner_flush_interval_us", c.partner_flush_interval_us, 1, 10'000'000);
   range("max_shard_queue", c.max_shard_queue, 1, 100'000'000);
   range("journal.max_batch_records", c.journal_max_batch_records, 1, 1'000'000);

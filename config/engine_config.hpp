@@ -26,18 +26,19 @@ struct engine_config {
   uint32_t max_connections = 1024;
   uint32_t max_in_flight_per_connection = 4096;
   // [engine]
-  uint32_t account_shards = 8;       // account directories (accounts hashed by id)
-  uint32_t ledger_shards = 8;        // idempotency shards (ids hashed by partner and id)
-  uint32_t worker_threads = 0;       // CAF scheduler threads; 0 = number of cores
+  uint32_t shards = 1;               // ledger shards (accounts hashed by id), also the
+                                     // number of journal streams: fixed once data exists
+  uint32_t worker_threads = 1;       // CAF worker threads (clearing, registry, snapshots)
   int64_t max_amount = 1'000'000'000'000;  // largest amount of one transaction, minor units
   uint64_t id_retention_s = 7 * 24 * 3600; // how long transaction ids are remembered
-  uint32_t account_idle_ms = 5000;   // an account actor idle this long is passivated
   uint32_t partner_flush_interval_us = 1000;  // ledger shards push partner deltas this often
-  uint32_t max_shard_queue = 100000;  // requests waiting in one shard before `overloaded`
+  uint32_t max_shard_queue = 100000;  // answers waiting for the journal in one shard before
+                                      // `overloaded`
   // [journal]
   bool journal_enabled = true;             // false: in-memory only, nothing survives a restart
-  uint32_t journal_max_batch_records = 1024;  // records per Redis round trip, at most...
-  uint32_t journal_max_batch_delay_us = 200;  // ...or after the first waited this long
+  uint32_t journal_max_batch_records = 4096;  // records per Redis round trip, at most
+  uint32_t journal_max_batch_delay_us = 0;    // a round trip waits this long for more; 0:
+                                              // at once (what queues meanwhile goes next)
   uint32_t journal_deadline_ms = 1000;     // Redis slower than this: answer `unavailable`
   uint32_t journal_max_queued_records = 100'000;  // records waiting for Redis, at most
   uint32_t snapshot_interval_s = 300;      // 0: only on demand (admin op `snapshot`)

@@ -1,5 +1,7 @@
 #include "gateway/authorization.hpp"
 
+#include "ledger/keys.hpp"
+
 namespace settle::gateway {
 
 using protocol::error_code;
@@ -12,8 +14,8 @@ token_table::token_table(const std::vector<config::token_entry>& tokens) {
     tokens_[t.token] = t;
 }
 
-const config::token_entry* token_table::find(const std::string& token) const {
-  auto it = tokens_.find(token);
+const config::token_entry* token_table::find(std::string_view token) const {
+  auto it = tokens_.find(ledger::key(token));
   return it == tokens_.end() ? nullptr : &it->second;
 }
 
@@ -30,7 +32,8 @@ bool is_partner_kind(txn_kind k) {
 
 }  // namespace
 
-error_code authorize(const session_identity& who, const protocol::request& req, std::string& why) {
+error_code authorize(const session_identity& who, const protocol::request_view& req,
+                     std::string& why) {
   if (!who.authenticated) {
     why = "send hello with a valid token first";
     return error_code::unauthenticated;

@@ -23,7 +23,7 @@ class token_table {
 public:
   explicit token_table(const std::vector<config::token_entry>& tokens);
   /// The entry for `token`, or nullptr.
-  const config::token_entry* find(const std::string& token) const;
+  const config::token_entry* find(std::string_view token) const;
 
 private:
   absl::flat_hash_map<std::string, config::token_entry> tokens_;
@@ -31,7 +31,7 @@ private:
 
 /// Checks `req` (not hello) against `who`. Returns error_code::none when allowed, otherwise
 /// unauthenticated or forbidden with `why` set.
-protocol::error_code authorize(const session_identity& who, const protocol::request& req,
+protocol::error_code authorize(const session_identity& who, const protocol::request_view& req,
                                std::string& why);
 
 }  // namespace settle::gateway

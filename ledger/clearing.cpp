@@ -67,7 +67,7 @@ protocol::currency_totals clearing_account::totals(currency_code currency) const
   return t;
 }
 
-bool is_reserved_account(const std::string& id) {
+bool is_reserved_account(std::string_view id) {
   return id.starts_with("house:") || id.starts_with("partner:");
 }
 

@@ -49,6 +49,6 @@ bool parse_reserved_account(const std::string& id, clearing_owner& owner, curren
                             bool& valid);
 
 /// True if `id` starts with a reserved prefix.
-bool is_reserved_account(const std::string& id);
+bool is_reserved_account(std::string_view id);
 
 }  // namespace settle::ledger

@@ -1,12 +1,19 @@
 #include "ledger/id_store.hpp"
 
 #include <cassert>
+#include <cstring>
+
+#include <xxhash.h>
 
 #include "ledger/stable_hash.hpp"
 
 namespace settle::ledger {
 
 uint64_t fingerprint(const protocol::request& txn) {
+  return fingerprint(protocol::view_of(txn));
+}
+
+uint64_t fingerprint(const protocol::request_view& txn) {
   stable_hasher h;
   h.add(static_cast<uint64_t>(txn.kind))
       .add(txn.account)
@@ -29,7 +36,29 @@ std::string id_key(std::string_view ns, std::string_view id) {
   return key;
 }
 
+id_hash hash_id_key(std::string_view key) {
+  auto h = XXH3_128bits(key.data(), key.size());
+  return {h.high64, h.low64};
+}
+
+id_hash hash_id(std::string_view ns, std::string_view id) {
+  // The id_key bytes on the stack: ids and partners are at most 64 bytes each (protocol).
+  char buf[256];
+  if (ns.size() + 1 + id.size() > sizeof buf)
+    return hash_id_key(id_key(ns, id));
+  if (!ns.empty())  // an empty view may hold a null pointer, which memcpy must not get
+    std::memcpy(buf, ns.data(), ns.size());
+  buf[ns.size()] = '\0';
+  if (!id.empty())
+    std::memcpy(buf + ns.size() + 1, id.data(), id.size());
+  return hash_id_key(std::string_view{buf, ns.size() + 1 + id.size()});
+}
+
 std::string_view id_namespace(const protocol::request& txn) {
+  return id_namespace(protocol::view_of(txn));
+}
+
+std::string_view id_namespace(const protocol::request_view& txn) {
   switch (txn.kind) {
     case txn_kind::bet:
     case txn_kind::win:
@@ -40,36 +69,39 @@ std::string_view id_namespace(const protocol::request& txn) {
   }
 }
 
-id_entry* id_store::find(const std::string& key) {
-  auto it = entries_.find(key);
-  return it == entries_.end() ? nullptr : &it->second;
+id_store::id_store(size_t stripes) {
+  // A power of two, at least two: the stripe is the top `bits` bits of the hash.
+  unsigned bits = 1;
+  while ((size_t{1} << bits) < stripes)
+    ++bits;
+  stripes_ = std::vector<stripe>(size_t{1} << bits);
+  shift_ = 64 - bits;
 }
 
-id_entry& id_store::insert(std::string key, id_entry entry) {
-  auto [it, added] = entries_.emplace(std::move(key), std::move(entry));
-  assert(added && "id_store::insert on an existing key");
-  (void)added;
-  return it->second;
+void id_store::put(const id_hash& key, id_entry entry) {
+  with(key, [&](map& m) { m.insert_or_assign(key, std::move(entry)); });
 }
 
-void id_store::erase(const std::string& key) {
-  auto it = entries_.find(key);
-  if (it != entries_.end())
-    entries_.erase(it);
-}
-
-size_t id_store::expire(int64_t now_s, int64_t retention_s) {
+size_t id_store::expire(int64_t now_s, int64_t retention_s, size_t first, size_t step) {
   size_t dropped = 0;
-  for (auto it = entries_.begin(); it != entries_.end();) {
+  for (size_t i = first; i < stripes_.size(); i += step == 0 ? 1 : step) {
+    std::lock_guard<std::mutex> lock(stripes_[i].mutex);
     // Pending entries have a transaction in flight: never drop them.
-    if (it->second.state != id_state::pending && now_s - it->second.created_at_s > retention_s) {
-      entries_.erase(it++);
-      ++dropped;
-    } else {
-      ++it;
-    }
+    dropped += absl::erase_if(stripes_[i].entries, [&](const auto& kv) {
+      return kv.second.state != id_state::pending &&
+             now_s - kv.second.created_at_s > retention_s;
+    });
   }
   return dropped;
+}
+
+size_t id_store::size() const {
+  size_t n = 0;
+  for (const auto& s : stripes_) {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    n += s.entries.size();
+  }
+  return n;
 }
 
 }  // namespace settle::ledger

@@ -1,10 +1,13 @@
 // Remembered transaction ids: results for idempotent retries, bets for rollbacks, tombstones
-// for rollbacks that overtook their bet. One store per ledger shard.
+// for rollbacks that overtook their bet. One store for the whole engine, shared by the ledger
+// shards.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <mutex>
+#include <vector>
 
 #include <absl/container/flat_hash_map.h>
 
@@ -41,30 +44,78 @@ struct id_entry {
 
 /// Stable fingerprint of everything that identifies a transaction's content: a retry must
 /// match it exactly, otherwise the id is in conflict.
+uint64_t fingerprint(const protocol::request_view& txn);
 uint64_t fingerprint(const protocol::request& txn);
 
-/// Map key of a transaction id within its namespace (partner id, or "" for payments).
+/// Map key of a transaction id within its namespace (partner id, or "" for payments): the
+/// form the durable image and snapshots keep.
 std::string id_key(std::string_view ns, std::string_view id);
+
+/// The 128-bit identity of an id key (XXH3-128 of the id_key bytes): what the engine's store
+/// keys on, so a remembered id costs no heap string and is compared inside its slot. Two
+/// different ids sharing a hash would only make the second one look like a conflict
+/// (`id_conflict`, the fingerprints differ); at 128 bits that does not happen in practice.
+struct id_hash {
+  uint64_t hi = 0, lo = 0;
+  friend bool operator==(const id_hash&, const id_hash&) = default;
+};
+
+/// id_hash of id_key(ns, id), without building the key string.
+id_hash hash_id(std::string_view ns, std::string_view id);
+/// id_hash of an id_key string.
+id_hash hash_id_key(std::string_view key);
 
 /// The namespace a transaction's id lives in: its partner for bets, wins and rollbacks; a
 /// shared one for deposits, withdrawals and transfers.
+std::string_view id_namespace(const protocol::request_view& txn);
 std::string_view id_namespace(const protocol::request& txn);
 
-/// Id -> entry with time-based retention. Memory per remembered id, measured by
-/// bench/id_memory.cpp: 230-300 heap bytes for typical id lengths (key and entry in the map
-/// slot, the key's heap copy above 15 bytes, and the table's spare capacity).
+/// Id -> entry with time-based retention, shared by every ledger shard of the engine:
+/// striped by id, each stripe behind its own mutex, so shards look ids up concurrently and a
+/// retry or a conflicting use of an id is seen whichever shard it reaches. An entry is only
+/// changed by the shard that owns it (the shard of its account); others only read it (an id
+/// conflict, a rollback naming another account's bet). Memory per remembered id: one slot of
+/// the stripe's table (the 16-byte id_hash and the entry) plus the table's spare capacity,
+/// measured by bench/id_memory.cpp.
 class id_store {
 public:
-  id_entry* find(const std::string& key);
-  /// Inserts a new entry; asserts the key was absent.
-  id_entry& insert(std::string key, id_entry entry);
-  void erase(const std::string& key);
-  /// Drops every entry older than `retention_s` at time `now_s`; returns how many.
-  size_t expire(int64_t now_s, int64_t retention_s);
-  size_t size() const { return entries_.size(); }
+  /// The hash is already uniform: its low half indexes the table, its high half the stripe.
+  struct hasher {
+    size_t operator()(const id_hash& h) const { return h.lo; }
+  };
+  using map = absl::flat_hash_map<id_hash, id_entry, hasher>;
+
+  /// `stripes` is rounded up to a power of two (at least two). Many small stripes keep each
+  /// table's growth (a rehash under its lock) short: the shards run on one thread, and a
+  /// rehash of a big table would stall every account.
+  explicit id_store(size_t stripes = 1024);
+  id_store(const id_store&) = delete;
+  id_store& operator=(const id_store&) = delete;
+
+  /// Runs `fn(map&)` with the stripe holding `key` locked and returns its result. `fn` must
+  /// not lock another stripe (shards take one stripe at a time, so they cannot deadlock).
+  template <class F>
+  decltype(auto) with(const id_hash& key, F&& fn) {
+    auto& s = stripes_[key.hi >> shift_];
+    std::lock_guard<std::mutex> lock(s.mutex);
+    return fn(s.entries);
+  }
+
+  /// Inserts or replaces an entry (recovery, before the shards run; thread-safe anyway).
+  void put(const id_hash& key, id_entry entry);
+  /// Drops entries older than `retention_s` (never pending ones) in stripes
+  /// `first`, `first + step`, ...; returns how many.
+  size_t expire(int64_t now_s, int64_t retention_s, size_t first = 0, size_t step = 1);
+  size_t size() const;
+  size_t stripes() const { return stripes_.size(); }
 
 private:
-  absl::flat_hash_map<std::string, id_entry> entries_;
+  struct stripe {
+    mutable std::mutex mutex;
+    map entries;
+  };
+  std::vector<stripe> stripes_;
+  unsigned shift_ = 63;
 };
 
 }  // namespace settle::ledger

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "ledger/stable_hash.hpp"
+#include "persistence/journal_batch.hpp"
 
 namespace settle::persistence {
 
@@ -125,14 +126,23 @@ void durable_store::repair_transfers(durable_image& img) {
     rec.amount = t.amount;
     rec.balance_after = it->second.balance + t.amount;
     rec.version_after = it->second.version + 1;
+    // Before the engine exists: the shard's outcomes come here until its actor attaches.
     auto landed = std::make_shared<std::promise<durability>>();
     auto result = landed->get_future();
-    if (!writer_->append(shard, rec, [landed](durability d) {
-          if (d != durability::uncertain)
-            landed->set_value(d);
-        }))
+    writer_->attach(shard, [landed](uint64_t, uint64_t, durability d) {
+      if (d != durability::uncertain)
+        landed->set_value(d);
+    });
+    journal_chunk chunk;
+    chunk.shard = shard;
+    chunk.seq = 1;
+    chunk.records = 1;
+    append_record(chunk.bytes, view_of(rec));
+    if (!writer_->append(std::move(chunk)))
       throw std::runtime_error("recovery: cannot queue the repair of transfer " + t.txn_id);
-    if (result.get() != durability::durable)
+    auto outcome = result.get();
+    writer_->attach(shard, nullptr);
+    if (outcome != durability::durable)
       throw std::runtime_error("recovery: Redis refused the repair of transfer " + t.txn_id);
     fold(img, shard, rec);
     opts_.log("recovery: transfer '" + t.txn_id + "' was committed but not credited; credited " +

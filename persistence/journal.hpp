@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protocol/messages.hpp"
@@ -52,40 +53,61 @@ struct journal_record {
   uint64_t version_after = 0;
 };
 
-/// What became of an appended record.
+/// The fields of a journal record as views (what the engine encodes on its hot path without
+/// copying strings into a journal_record first).
+struct record_view {
+  record_type type = record_type::txn;
+  std::string_view account;
+  std::string_view currency;
+  int64_t at_unix_ms = 0;
+  protocol::account_status status = protocol::account_status::active;
+  leg_role role = leg_role::player;
+  protocol::txn_kind kind = protocol::txn_kind::bet;
+  protocol::txn_status outcome = protocol::txn_status::applied;
+  std::string_view txn_id, id_namespace, partner, ref, to;
+  uint64_t fingerprint = 0;
+  int64_t amount = 0;
+  int64_t balance_after = 0;
+  uint64_t version_after = 0;
+};
+
+/// The views of an owned record.
+record_view view_of(const journal_record& r);
+
+/// What became of appended records.
 enum class durability : uint8_t {
-  durable,    // its batch is in Redis
-  failed,     // its batch is certainly not in Redis
+  durable,    // their batch is in Redis
+  failed,     // their batch is certainly not in Redis
   uncertain,  // Redis did not answer in time; durable or failed follows once it is known
 };
 
-/// Where journal records go. Thread-safe.
-class journal_writer {
-public:
-  /// Called exactly once with `durable` or `failed`, possibly preceded by one `uncertain`;
-  /// may run on another thread and must not block.
-  using completion = std::function<void(durability)>;
-
-  virtual ~journal_writer() = default;
-  /// Appends `records` as a group: they land in one batch, all or none, in this order, and
-  /// `done` reports on all of them. False (and `done` never called) when the queue is full.
-  virtual bool append_group(uint32_t shard, std::vector<journal_record> records,
-                            completion done) = 0;
-  /// One record.
-  bool append(uint32_t shard, journal_record record, completion done) {
-    std::vector<journal_record> one;
-    one.push_back(std::move(record));
-    return append_group(shard, std::move(one), std::move(done));
-  }
+/// Records of one journal shard handed to the writer together: a contiguous piece of one
+/// stored batch (a batch may hold several chunks of its shard, never part of one).
+struct journal_chunk {
+  uint32_t shard = 0;
+  uint64_t seq = 0;    // the shard's own chunk numbering: 1, 2, 3, ... in append order
+  uint64_t epoch = 0;  // see journal_writer::append
+  uint32_t records = 0;
+  std::string bytes;   // the records, msgpack-encoded and concatenated (append_record)
 };
 
-/// No durability: every record is "durable" at once. For unit tests of the actor layer.
-class memory_journal final : public journal_writer {
+/// Outcome of the chunks `first`..`last` of one shard. For each chunk exactly one `durable` or
+/// `failed` is reported, possibly preceded by one `uncertain`; reports of a shard come in
+/// chunk order. Runs on the writer's thread: it must not block.
+using chunk_outcome = std::function<void(uint64_t first, uint64_t last, durability)>;
+
+/// Where journal chunks go. Thread-safe.
+class journal_writer {
 public:
-  bool append_group(uint32_t, std::vector<journal_record>, completion done) override {
-    done(durability::durable);
-    return true;
-  }
+  virtual ~journal_writer() = default;
+  /// Sets where the outcomes of `shard`'s chunks are reported. Call before its first append.
+  virtual void attach(uint32_t shard, chunk_outcome done) = 0;
+  /// Queues `chunk`. False when the queue is full or the shard is out of range; nothing is
+  /// reported for a refused chunk. Chunks of one shard land in append order and never after a
+  /// gap: once a chunk fails, every later chunk of that shard with the same or an older epoch
+  /// fails too (without being written). A shard that undoes a failed chunk then appends with
+  /// a newer epoch, so nothing built on the undone state can land.
+  virtual bool append(journal_chunk chunk) = 0;
 };
 
 }  // namespace settle::persistence

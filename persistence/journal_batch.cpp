@@ -65,40 +65,97 @@ bool decode_record(const msgpack::object& o, journal_record& r) {
 
 }  // namespace
 
-std::string encode_batch(const journal_batch& b, uint64_t& hash) {
+record_view view_of(const journal_record& r) {
+  record_view v;
+  v.type = r.type;
+  v.account = r.account;
+  v.currency = r.currency;
+  v.at_unix_ms = r.at_unix_ms;
+  v.status = r.status;
+  v.role = r.role;
+  v.kind = r.kind;
+  v.outcome = r.outcome;
+  v.txn_id = r.txn_id;
+  v.id_namespace = r.id_namespace;
+  v.partner = r.partner;
+  v.ref = r.ref;
+  v.to = r.to;
+  v.fingerprint = r.fingerprint;
+  v.amount = r.amount;
+  v.balance_after = r.balance_after;
+  v.version_after = r.version_after;
+  return v;
+}
+
+void append_record(std::string& out, const record_view& r) {
+  string_sink sink{out};
+  msgpack::packer<string_sink> pk{sink};
+  pk.pack_array(record_fields);
+  pk.pack(static_cast<uint8_t>(r.type));
+  pack_str(pk, r.account);
+  pack_str(pk, r.currency);
+  pk.pack(r.at_unix_ms);
+  pk.pack(static_cast<uint8_t>(r.status));
+  pk.pack(static_cast<uint8_t>(r.role));
+  pk.pack(static_cast<uint8_t>(r.kind));
+  pk.pack(static_cast<uint8_t>(r.outcome));
+  pack_str(pk, r.txn_id);
+  pack_str(pk, r.id_namespace);
+  pack_str(pk, r.partner);
+  pack_str(pk, r.ref);
+  pack_str(pk, r.to);
+  pk.pack(r.fingerprint);
+  pk.pack(r.amount);
+  pk.pack(r.balance_after);
+  pk.pack(r.version_after);
+}
+
+void begin_batch(std::string& out, uint32_t shard, uint64_t seq, uint64_t prev_hash,
+                 uint32_t records) {
   // [version, shard, seq, prev_hash, [records...]] then the hash of those bytes as a uint64.
-  std::string out;
+  out.clear();
   string_sink sink{out};
   msgpack::packer<string_sink> pk{sink};
   pk.pack_array(6);
   pk.pack(format_version);
-  pk.pack(b.shard);
-  pk.pack(b.seq);
-  pk.pack(b.prev_hash);
-  pk.pack_array(static_cast<uint32_t>(b.records.size()));
-  for (const auto& r : b.records) {
-    pk.pack_array(record_fields);
-    pk.pack(static_cast<uint8_t>(r.type));
-    pack_str(pk, r.account);
-    pack_str(pk, r.currency);
-    pk.pack(r.at_unix_ms);
-    pk.pack(static_cast<uint8_t>(r.status));
-    pk.pack(static_cast<uint8_t>(r.role));
-    pk.pack(static_cast<uint8_t>(r.kind));
-    pk.pack(static_cast<uint8_t>(r.outcome));
-    pack_str(pk, r.txn_id);
-    pack_str(pk, r.id_namespace);
-    pack_str(pk, r.partner);
-    pack_str(pk, r.ref);
-    pack_str(pk, r.to);
-    pk.pack(r.fingerprint);
-    pk.pack(r.amount);
-    pk.pack(r.balance_after);
-    pk.pack(r.version_after);
-  }
-  hash = ledger::stable_hash(out);
+  pk.pack(shard);
+  pk.pack(seq);
+  pk.pack(prev_hash);
+  pk.pack_array(records);
+}
+
+uint64_t end_batch(std::string& out) {
+  uint64_t hash = ledger::stable_hash(out);
+  string_sink sink{out};
+  msgpack::packer<string_sink> pk{sink};
   pk.pack_fix_uint64(hash);  // fixed width: the hashed prefix ends exactly 9 bytes early
+  return hash;
+}
+
+std::string encode_batch(const journal_batch& b, uint64_t& hash) {
+  std::string out;
+  begin_batch(out, b.shard, b.seq, b.prev_hash, static_cast<uint32_t>(b.records.size()));
+  for (const auto& r : b.records)
+    append_record(out, view_of(r));
+  hash = end_batch(out);
   return out;
+}
+
+bool decode_records(std::string_view bytes, uint32_t count, std::vector<journal_record>& out) {
+  size_t offset = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    msgpack::object_handle oh;
+    try {
+      msgpack::unpack(oh, bytes.data(), bytes.size(), offset);
+    } catch (const std::exception&) {
+      return false;
+    }
+    journal_record r;
+    if (!decode_record(oh.get(), r))
+      return false;
+    out.push_back(std::move(r));
+  }
+  return offset == bytes.size();
 }
 
 bool decode_batch(std::string_view bytes, journal_batch& out, uint64_t& hash, std::string& why) {

@@ -23,6 +23,21 @@ struct journal_batch {
 /// every byte before it (header and records), so it is both checksum and chain link.
 std::string encode_batch(const journal_batch& batch, uint64_t& hash);
 
+/// Appends one encoded record (the element form inside a batch) to `out`.
+void append_record(std::string& out, const record_view& r);
+
+/// Builds a batch from records already encoded with append_record (the writer's path: chunks
+/// are concatenated, not re-encoded): begin_batch clears `out` and writes the header for
+/// `records` records, the caller appends exactly that many encoded records, end_batch appends
+/// the checksum and returns the hash (the next batch's prev_hash).
+void begin_batch(std::string& out, uint32_t shard, uint64_t seq, uint64_t prev_hash,
+                 uint32_t records);
+uint64_t end_batch(std::string& out);
+
+/// Decodes `count` records encoded back to back with append_record (tests and tools read
+/// chunks with it). False when the bytes do not hold exactly that many well-formed records.
+bool decode_records(std::string_view bytes, uint32_t count, std::vector<journal_record>& out);
+
 /// Decodes one stored batch and checks its own checksum. False with `why` on any damage.
 bool decode_batch(std::string_view bytes, journal_batch& out, uint64_t& hash, std::string& why);
 

@@ -78,8 +78,11 @@ std::vector<std::string> read_journal_stream(const redis_journal_options& opts, 
 
 redis_journal_writer::redis_journal_writer(redis_journal_options opts)
     : opts_(std::move(opts)),
+      outcomes_(opts_.shards),
       seq_(opts_.shards, 0),
       prev_hash_(opts_.shards, 0),
+      failed_below_(opts_.shards, 0),
+      by_shard_(opts_.shards),
       published_seq_(opts_.shards, 0) {
   if (opts_.shards == 0)
     throw std::invalid_argument("the journal needs at least one shard");
@@ -103,6 +106,11 @@ redis_journal_writer::~redis_journal_writer() {
   // Whatever is still in doubt stays unknown: the engine is going away, recovery decides.
   if (ctx_ != nullptr)
     redisFree(ctx_);
+}
+
+void redis_journal_writer::attach(uint32_t shard, chunk_outcome done) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  outcomes_.at(shard) = std::move(done);
 }
 
 bool redis_journal_writer::connect() {
@@ -156,10 +164,11 @@ bool redis_journal_writer::resync() {
     return false;
   seq_ = seq;
   prev_hash_ = hash;
-  // Batches whose round trip failed without an answer: they landed iff the chain has them.
-  for (auto& d : in_doubt_)
-    settle(d.records, seq_[d.shard] > d.seq ? durability::durable : durability::failed);
+  // Batches whose round trip failed without an answer: they landed iff the chain has it.
+  auto doubts = std::move(in_doubt_);
   in_doubt_.clear();
+  for (auto& d : doubts)
+    report(d.chunks, seq_[d.chunks.shard] > d.batch_seq ? durability::durable : durability::failed);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     published_seq_ = seq_;
@@ -167,19 +176,34 @@ bool redis_journal_writer::resync() {
   return true;
 }
 
-bool redis_journal_writer::append_group(uint32_t shard, std::vector<journal_record> records,
-                                        completion done) {
-  if (shard >= opts_.shards || records.empty())
+bool redis_journal_writer::ensure_synced() {
+  if (ctx_ != nullptr && ctx_->err == 0 && synced_)
+    return true;
+  // Reconnect and learn where every chain stands (batches in doubt may have landed) before
+  // writing anything: a later batch must never land after a gap.
+  bool connected = ctx_ != nullptr && ctx_->err == 0;
+  if (!connected)
+    connected = connect();
+  synced_ = connected && resync();
+  if (!synced_) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++failed_round_trips_;
+  }
+  return synced_;
+}
+
+bool redis_journal_writer::append(journal_chunk chunk) {
+  if (chunk.shard >= opts_.shards || chunk.records == 0)
     return false;
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (queued_records_ + records.size() > opts_.max_queued_records)
+    if (!queue_.empty() && queued_records_ + chunk.records > opts_.max_queued_records)
       return false;
-    queued_records_ += records.size();
-    queue_.push_back({shard, std::move(records), std::move(done)});
-    // Wake the writer only when it waits for a first record or the batch is full: waking it
-    // for every record while it gathers a batch cost a futex round per record.
+    queued_records_ += chunk.records;
+    queue_.push_back(std::move(chunk));
+    // Wake the writer only when it waits for a first chunk or the batch is full: waking it
+    // for every chunk while it gathers a batch cost a futex round per chunk.
     wake = writer_idle_ || queued_records_ >= opts_.max_batch_records;
   }
   if (wake)
@@ -187,65 +211,77 @@ bool redis_journal_writer::append_group(uint32_t shard, std::vector<journal_reco
   return true;
 }
 
-void redis_journal_writer::settle(std::vector<pending>& groups, durability d) {
+void redis_journal_writer::report(const chunk_range& r, durability d) {
+  if (d == durability::failed)
+    failed_below_[r.shard] = std::max(failed_below_[r.shard], r.max_epoch + 1);
   if (d == durability::durable) {
-    size_t n = 0;
-    for (const auto& p : groups)
-      n += p.records.size();
     std::lock_guard<std::mutex> lock(mutex_);
-    records_ += n;
+    records_ += r.records;
   }
-  for (auto& p : groups)
-    p.done(d);
+  if (outcomes_[r.shard])
+    outcomes_[r.shard](r.first, r.last, d);
 }
 
-void redis_journal_writer::write(std::vector<pending>& batch) {
-  if (ctx_ == nullptr || ctx_->err != 0 || !synced_) {
-    // Reconnect and learn where every chain stands (earlier batches in doubt may have landed)
-    // before writing anything: a later batch must never land after a gap.
-    bool connected = ctx_ != nullptr && ctx_->err == 0;
-    if (!connected)
-      connected = connect();
-    synced_ = connected && resync();
-    if (!synced_) {
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++failed_round_trips_;
-      }
-      settle(batch, durability::failed);
-      return;
-    }
-  }
-  // Group by shard, keeping each shard's records in append order.
-  std::vector<std::vector<pending>> by_shard(opts_.shards);
-  for (auto& p : batch)
-    by_shard[p.shard].push_back(std::move(p));
+void redis_journal_writer::write(std::vector<journal_chunk>& batch) {
+  // Per shard, in append order; chunks of an epoch that already failed go no further.
+  for (auto& c : batch)
+    by_shard_[c.shard].push_back(std::move(c));
   batch.clear();
+  std::vector<chunk_range> ranges;
+  for (uint32_t s = 0; s < opts_.shards; ++s) {
+    auto& chunks = by_shard_[s];
+    if (chunks.empty())
+      continue;
+    chunk_range poisoned{s, 0, 0, 0, 0}, live{s, 0, 0, 0, 0};
+    bool any_poisoned = false, any_live = false;
+    for (const auto& c : chunks) {
+      auto& r = c.epoch < failed_below_[s] ? poisoned : live;
+      bool& any = c.epoch < failed_below_[s] ? any_poisoned : any_live;
+      if (!any)
+        r.first = c.seq;
+      any = true;
+      r.last = c.seq;
+      r.max_epoch = std::max(r.max_epoch, c.epoch);
+      r.records += c.records;
+    }
+    if (any_poisoned)
+      report(poisoned, durability::failed);
+    if (any_live)
+      ranges.push_back(live);
+    else
+      chunks.clear();
+  }
+  if (ranges.empty())
+    return;
+  if (!ensure_synced()) {
+    for (auto& r : ranges) {
+      by_shard_[r.shard].clear();
+      report(r, durability::failed);
+    }
+    return;
+  }
   struct sent {
-    uint32_t shard;
+    chunk_range chunks;
     uint64_t hash;
   };
   std::vector<sent> order;
-  for (uint32_t s = 0; s < opts_.shards; ++s) {
-    if (by_shard[s].empty())
-      continue;
-    journal_batch b;
-    b.shard = s;
-    b.seq = seq_[s];
-    b.prev_hash = prev_hash_[s];
-    b.records.reserve(by_shard[s].size());
-    for (auto& p : by_shard[s])
-      b.records.insert(b.records.end(), p.records.begin(), p.records.end());
-    uint64_t hash = 0;
-    std::string bytes = encode_batch(b, hash);
-    redisAppendCommand(ctx_, "XADD %s * b %b", keys_[s].c_str(), bytes.data(), bytes.size());
-    order.push_back({s, hash});
+  order.reserve(ranges.size());
+  for (const auto& r : ranges) {
+    auto& chunks = by_shard_[r.shard];
+    begin_batch(batch_bytes_, r.shard, seq_[r.shard], prev_hash_[r.shard], r.records);
+    for (const auto& c : chunks)
+      if (c.epoch >= failed_below_[r.shard])
+        batch_bytes_.append(c.bytes);
+    chunks.clear();
+    uint64_t hash = end_batch(batch_bytes_);
+    redisAppendCommand(ctx_, "XADD %s * b %b", keys_[r.shard].c_str(), batch_bytes_.data(),
+                       batch_bytes_.size());
+    order.push_back({r, hash});
   }
   bool connection_lost = false;
   for (const auto& o : order) {
-    auto& records = by_shard[o.shard];
     if (connection_lost) {
-      in_doubt_.push_back({o.shard, seq_[o.shard], std::move(records)});
+      in_doubt_.push_back({o.chunks, seq_[o.chunks.shard]});
       continue;
     }
     void* raw = nullptr;
@@ -253,28 +289,28 @@ void redis_journal_writer::write(std::vector<pending>& batch) {
       // Timeout or connection loss: this batch and the ones after it may or may not have
       // landed. Say so now; the reconnect settles them.
       connection_lost = true;
-      in_doubt_.push_back({o.shard, seq_[o.shard], std::move(records)});
+      in_doubt_.push_back({o.chunks, seq_[o.chunks.shard]});
       continue;
     }
     auto* reply = static_cast<redisReply*>(raw);
     bool ok = reply->type == REDIS_REPLY_STRING;
     freeReplyObject(reply);
     if (ok) {
-      seq_[o.shard] += 1;
-      prev_hash_[o.shard] = o.hash;
+      seq_[o.chunks.shard] += 1;
+      prev_hash_[o.chunks.shard] = o.hash;
       {
         std::lock_guard<std::mutex> lock(mutex_);
         ++batches_;
-        published_seq_[o.shard] = seq_[o.shard];
+        published_seq_[o.chunks.shard] = seq_[o.chunks.shard];
       }
-      settle(records, durability::durable);
+      report(o.chunks, durability::durable);
     } else {
       // An error reply (e.g. OOM): this batch was not written; the connection is still good.
       {
         std::lock_guard<std::mutex> lock(mutex_);
         ++failed_round_trips_;
       }
-      settle(records, durability::failed);
+      report(o.chunks, durability::failed);
     }
   }
   if (connection_lost) {
@@ -286,36 +322,50 @@ void redis_journal_writer::write(std::vector<pending>& batch) {
     ctx_ = nullptr;
     synced_ = false;
     for (auto& d : in_doubt_)
-      for (auto& p : d.records)
-        p.done(durability::uncertain);
+      if (outcomes_[d.chunks.shard])
+        outcomes_[d.chunks.shard](d.chunks.first, d.chunks.last, durability::uncertain);
   }
 }
 
 void redis_journal_writer::run() {
-  std::vector<pending> batch;
+  std::vector<journal_chunk> batch;
   for (;;) {
+    bool resync_due = false;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       writer_idle_ = true;
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (in_doubt_.empty()) {
+        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      } else {
+        // Batches are in doubt: settle them even if nothing new comes (their shards wait).
+        resync_due = !wake_.wait_for(lock, std::chrono::milliseconds(opts_.resync_interval_ms),
+                                     [&] { return stopping_ || !queue_.empty(); });
+      }
       writer_idle_ = false;
       if (queue_.empty() && stopping_)
         return;
-      // Group commit: give the batch up to max_batch_delay_us to fill.
-      auto deadline = std::chrono::steady_clock::now() +
-                      std::chrono::microseconds(opts_.max_batch_delay_us);
-      while (!stopping_ && queued_records_ < opts_.max_batch_records &&
-             wake_.wait_until(lock, deadline) != std::cv_status::timeout) {
+      if (!resync_due) {
+        // Group commit: give the batch up to max_batch_delay_us to fill.
+        auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::microseconds(opts_.max_batch_delay_us);
+        while (opts_.max_batch_delay_us > 0 && !stopping_ &&
+               queued_records_ < opts_.max_batch_records &&
+               wake_.wait_until(lock, deadline) != std::cv_status::timeout) {
+        }
+        // Whole chunks only; the first one goes even if it alone exceeds the batch size.
+        size_t taken = 0;
+        while (!queue_.empty() &&
+               (batch.empty() || taken + queue_.front().records <= opts_.max_batch_records)) {
+          taken += queue_.front().records;
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        queued_records_ -= taken;
       }
-      // Whole groups only; the first one goes even if it alone exceeds the batch size.
-      size_t taken = 0;
-      while (!queue_.empty() &&
-             (batch.empty() || taken + queue_.front().records.size() <= opts_.max_batch_records)) {
-        taken += queue_.front().records.size();
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      queued_records_ -= taken;
+    }
+    if (resync_due) {
+      ensure_synced();
+      continue;
     }
     write(batch);
     batch.clear();

@@ -26,8 +26,10 @@ struct redis_journal_options {
   uint16_t port = 6379;
   uint32_t shards = 1;                             // journal shards = account shards
   std::string stream_prefix = "settle:journal:";   // stream key = prefix + shard
-  uint32_t max_batch_records = 1024;  // a round trip is written when it has this many records...
-  uint32_t max_batch_delay_us = 200;  // ...or when its first record has waited this long
+  uint32_t max_batch_records = 4096;  // records per round trip, at most (whole chunks)
+  uint32_t max_batch_delay_us = 0;    // a round trip waits this long for more records; 0:
+                                      // written at once (what queues meanwhile goes next)
+  uint32_t resync_interval_ms = 100;  // after a failure: how often to retry the connection
   uint32_t deadline_ms = 1000;        // a round trip slower than this counts as a failure
   uint32_t max_queued_records = 100'000;  // waiting records beyond this are refused; with the
                                           // batch being written, memory holds at most this
@@ -40,26 +42,25 @@ std::string journal_stream_key(const redis_journal_options& opts, uint32_t shard
 /// Reads a shard's stored batches, oldest first (for tests and tools). Throws on failure.
 std::vector<std::string> read_journal_stream(const redis_journal_options& opts, uint32_t shard);
 
-/// The journal writer. A batch is one XADD, so a record is never split from its batch, and
-/// batches of one shard land in order, without gaps: after an uncertain round trip nothing
-/// more is written until a reconnect has read back where every shard's chain stands. The
+/// The journal writer. A round trip writes, for every shard with queued chunks, one batch
+/// (one XADD) holding those chunks, so a chunk is never split and batches of one shard land in
+/// order, without gaps: after an uncertain round trip nothing more is written until a
+/// reconnect has read back where every shard's chain stands (retried every
+/// `resync_interval_ms` even when nothing new is queued, so chunks in doubt are settled). The
 /// process must ignore SIGPIPE (settled does): hiredis writes to sockets Redis may close.
 class redis_journal_writer final : public journal_writer {
 public:
-  /// Completions run on the writer thread.
-
   /// Connects and continues every shard's hash chain from its last stored batch. Throws if
-  /// Redis is unreachable or a last batch is damaged.
+  /// Redis is unreachable or a last batch is damaged. Outcomes run on the writer thread.
   explicit redis_journal_writer(redis_journal_options opts);
   ~redis_journal_writer() override;
   redis_journal_writer(const redis_journal_writer&) = delete;
   redis_journal_writer& operator=(const redis_journal_writer&) = delete;
 
-  /// Thread-safe. False (and `done` never called) when max_queued_records are waiting or
-  /// `shard` is out of range. A group is never split across batches.
-  bool append_group(uint32_t shard, std::vector<journal_record> records,
-                    completion done) override;
-  using journal_writer::append;
+  void attach(uint32_t shard, chunk_outcome done) override;
+  /// Thread-safe. False when max_queued_records are waiting (a chunk is always taken when the
+  /// queue is empty, however big) or `shard` is out of range.
+  bool append(journal_chunk chunk) override;
 
   uint32_t shards() const { return opts_.shards; }
   uint64_t batches_written() const;
@@ -69,38 +70,45 @@ public:
   uint64_t next_seq(uint32_t shard) const;
 
 private:
-  struct pending {
-    uint32_t shard;
-    std::vector<journal_record> records;
-    completion done;
+  /// Chunks first..last of one shard, written together as one batch.
+  struct chunk_range {
+    uint32_t shard = 0;
+    uint64_t first = 0, last = 0;
+    uint64_t max_epoch = 0;
+    uint32_t records = 0;
   };
-  /// One shard's part of a round trip whose outcome is not known yet.
+  /// A batch whose round trip failed without an answer: it landed iff the chain has it.
   struct in_doubt {
-    uint32_t shard;
-    uint64_t seq;
-    std::vector<pending> records;
+    chunk_range chunks;
+    uint64_t batch_seq = 0;
   };
   void run();
   bool connect();
   /// Reads every shard's last stored batch; settles batches in doubt. False on failure.
   bool resync();
-  void write(std::vector<pending>& batch);
-  void settle(std::vector<pending>& records, durability d);
+  /// Reconnects and resyncs when needed; false (and counted) when that fails.
+  bool ensure_synced();
+  void write(std::vector<journal_chunk>& batch);
+  void report(const chunk_range& r, durability d);
 
   redis_journal_options opts_;
   std::vector<std::string> keys_;
+  std::vector<chunk_outcome> outcomes_;  // per shard; set by attach() before its appends
   redisContext* ctx_ = nullptr;  // writer thread only (after construction)
   std::vector<uint64_t> seq_;    // per shard; writer thread only
   std::vector<uint64_t> prev_hash_;
+  std::vector<uint64_t> failed_below_;  // per shard: chunks of an older epoch fail unwritten
   std::vector<in_doubt> in_doubt_;
+  std::vector<std::vector<journal_chunk>> by_shard_;  // reused per round trip
+  std::string batch_bytes_;                          // reused per batch
   std::string resync_error_;
   bool synced_ = false;  // the chains are known: writing may go on (e.g. not while LOADING)
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<pending> queue_;
-  size_t queued_records_ = 0;  // records in queue_ (groups hold several)
-  bool writer_idle_ = false;   // the writer waits for a first record (append wakes it)
+  std::deque<journal_chunk> queue_;
+  size_t queued_records_ = 0;
+  bool writer_idle_ = false;   // the writer waits for a first chunk (append wakes it)
   bool stopping_ = false;
   uint64_t batches_ = 0, records_ = 0, failed_round_trips_ = 0;
   std::vector<uint64_t> published_seq_;  // copy of seq_ for next_seq(), under mutex_

@@ -80,6 +80,8 @@ void redis_server::start() {
                                 "--unixsocketperm", "700",
                                 "--appendonly", "yes",
                                 "--appendfsync", opts_.appendfsync,
+                                "--auto-aof-rewrite-min-size",
+                                std::to_string(opts_.aof_rewrite_min_bytes),
                                 "--save", "",
                                 "--daemonize", "no",
                                 "--protected-mode", "yes",

@@ -17,6 +17,10 @@ struct redis_server_options {
   uint16_t port = 0;                  // TCP port on 127.0.0.1; 0: Unix socket only
   std::string appendfsync = "everysec";  // always | everysec | no
   uint64_t maxmemory_bytes = 0;       // 0: no limit
+  uint64_t aof_rewrite_min_bytes = 1ull << 30;  // the AOF is rewritten (compacted, by a
+                                      // forked child) once it has grown past this and doubled;
+                                      // Redis's 64 MB default forks every few seconds under a
+                                      // busy journal and stalls a small machine
   uint32_t start_timeout_ms = 10'000;
   bool die_with_parent = false;       // SIGTERM when the starting process dies (even by
                                       // SIGKILL): an embedded Redis never outlives its engine

@@ -16,20 +16,44 @@ enum class decode_status {
   malformed,    // not a msgpack map: the connection must be closed after the error response
 };
 
-/// Decodes one frame body (without the length prefix). On failure `error_message` names the
-/// field and the problem. Validates field formats: account ids (1..64 bytes of
-/// [A-Za-z0-9._:-]), currency (3 uppercase ASCII letters), transaction ids (1..64 bytes),
-/// required fields per op and per txn kind.
+/// Decodes one frame body (without the length prefix) into views of `body`: the primary
+/// decoder, for the I/O thread. One pass over the msgpack map, no allocation unless a problem
+/// is reported. On failure `error_message` names the field and the problem (only one: a
+/// non-string key, else op and rid, then the op's fields in the order of docs/protocol.md), and
+/// `out` holds op and rid when they were readable plus the fields read before the problem.
+/// The views live as long as `body` (for a frame_reader body: until its next feed or next).
+/// Validates field formats: account ids (1..64 bytes of [A-Za-z0-9._:-]), currency (3
+/// uppercase ASCII letters), transaction ids (1..64 bytes), required fields per op and per txn
+/// kind. The last of duplicate keys wins, nil counts as absent, unknown keys are skipped.
+decode_status decode_request(std::string_view body, request_view& out,
+                             std::string& error_message);
+
+/// The same decoding into owned strings (a copy of the views, reusing `out`'s buffers).
 decode_status decode_request(std::string_view body, request& out, std::string& error_message);
 
 /// Appends one complete frame (length prefix + msgpack map) holding `resp`.
 void encode_response(const response& resp, std::vector<char>& out);
 
+/// Appends the frame of a successful txn answer: exactly what encode_response writes for a
+/// txn response with these fields, without building one.
+void encode_txn_result(uint64_t rid, txn_status status, int64_t balance, uint64_t version,
+                       std::vector<char>& out);
+
+/// Appends the frame of an error answer (`code` is not `none`): exactly what encode_response
+/// writes for make_error(op, rid, code, message) with has_balance, balance and version set.
+/// `op` is not written (error answers carry no op); it is taken for symmetry with make_error.
+void encode_error(op_kind op, uint64_t rid, error_code code, std::string_view message,
+                  bool has_balance, int64_t balance, uint64_t version, std::vector<char>& out);
+
 /// Client side: appends one complete frame holding `req` (only the fields its op uses).
 void encode_request(const request& req, std::vector<char>& out);
+/// The same with `rid` in place of req.rid (a pipelining client tags requests without
+/// copying them).
+void encode_request(const request& req, uint64_t rid, std::vector<char>& out);
 
-/// Client side: decodes one response frame body. Returns false with `error_message` set when
-/// the body is not a well-formed response.
+/// Client side: decodes one response frame body in one pass. Returns false with
+/// `error_message` set when the body is not a well-formed response. Allocates only for the
+/// strings and totals it fills; a reused `out` keeps its buffers.
 bool decode_response(std::string_view body, response& out, std::string& error_message);
 
 /// Field-format checks shared by the codec and the engine.

@@ -66,6 +66,48 @@ bool parse(std::string_view t, account_status& x) { return parse_table(t, x, sta
 bool parse(std::string_view t, txn_status& x) { return parse_table(t, x, outcome_names); }
 bool parse(std::string_view t, role& x) { return parse_table(t, x, role_names); }
 
+void assign(request& out, const request_view& v) {
+  out.op = v.op;
+  out.rid = v.rid;
+  out.token.assign(v.token);
+  out.account.assign(v.account);
+  out.currency.assign(v.currency);
+  out.partner.assign(v.partner);
+  out.id.assign(v.id);
+  out.kind = v.kind;
+  out.amount = v.amount;
+  out.has_amount = v.has_amount;
+  out.round.assign(v.round);
+  out.game.assign(v.game);
+  out.ref.assign(v.ref);
+  out.to.assign(v.to);
+}
+
+request to_request(const request_view& v) {
+  request r;
+  assign(r, v);
+  return r;
+}
+
+request_view view_of(const request& r) {
+  request_view v;
+  v.op = r.op;
+  v.rid = r.rid;
+  v.token = r.token;
+  v.account = r.account;
+  v.currency = r.currency;
+  v.partner = r.partner;
+  v.id = r.id;
+  v.kind = r.kind;
+  v.amount = r.amount;
+  v.has_amount = r.has_amount;
+  v.round = r.round;
+  v.game = r.game;
+  v.ref = r.ref;
+  v.to = r.to;
+  return v;
+}
+
 response make_error(op_kind op, uint64_t rid, error_code code, std::string message) {
   response r;
   r.op = op;

@@ -89,6 +89,32 @@ struct request {
   std::string round, game, ref, to;
 };
 
+/// A decoded request whose strings point into the frame body it was decoded from: valid only
+/// while that body is; the I/O thread's allocation-free form of `request`.
+struct request_view {
+  op_kind op = op_kind::hello;
+  uint64_t rid = 0;
+  std::string_view token;     // hello
+  std::string_view account;   // open, txn, balance, block, unblock
+  std::string_view currency;  // open, txn
+  std::string_view partner;   // txn (bet/win/rollback), partner
+  // txn only
+  std::string_view id;
+  txn_kind kind = txn_kind::bet;
+  int64_t amount = 0;
+  bool has_amount = false;  // amount is optional on rollback only
+  std::string_view round, game, ref, to;
+};
+
+/// An owned copy of `v`: what to keep once the frame body is gone.
+request to_request(const request_view& v);
+
+/// Copies `v` into `out`, reusing out's string buffers: no allocation once they are big enough.
+void assign(request& out, const request_view& v);
+
+/// Views into the strings of `r` (valid while `r` lives and its strings are unchanged).
+request_view view_of(const request& r);
+
 /// Per-currency live totals of one partner.
 struct currency_totals {
   std::string currency;

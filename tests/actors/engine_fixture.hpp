@@ -27,8 +27,8 @@ public:
   protocol::response call(const protocol::request& r);
   /// Balance of any account (players, house:C, partner:P:C); asserts the call succeeded.
   int64_t balance_of(const std::string& account);
-  /// Sum of active account actors over all directories.
-  uint64_t active_accounts();
+  /// The shards' counters, summed (remembered_ids is the shared store's, once).
+  actors::shard_stats stats();
 
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> sys;

@@ -1,6 +1,7 @@
-// What the actors do with each journal outcome, driven by a scripted journal: a refused
-// record is undone and answered `unavailable`; a record in doubt keeps its id reserved until
-// the outcome is known; a committed transfer's credit is retried until it lands.
+// What the ledger shards do with each journal outcome, driven by a scripted journal: a refused
+// chunk is undone (with everything applied after it) and answered `unavailable`; a chunk in
+// doubt keeps its ids reserved until the outcome is known; answers wait for their chunk while
+// later changes go on; a committed transfer's credit is retried until it lands.
 #define BOOST_TEST_MODULE journal_outcomes
 #include <boost/test/unit_test.hpp>
 
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "engine_fixture.hpp"
+#include "test_journals.hpp"
 
 using namespace settle;
 using settle::testing::engine_fixture;
@@ -23,94 +25,24 @@ using protocol::txn_status;
 
 namespace {
 
-/// A journal whose next outcomes the test decides: `durable` by default; `fail` refuses the
-/// next records; `hold` keeps the next record in doubt until `release`.
-class scripted_journal final : public persistence::journal_writer {
-public:
-  bool append_group(uint32_t, std::vector<journal_record> group, completion done) override {
-    std::unique_lock<std::mutex> lock(mutex_);
-    bool matches = false;
-    for (auto& rec : group) {
-      matches = matches || (fail_pred_left_ > 0 && fail_pred_(rec));
-      records_.push_back(std::move(rec));
-    }
-    if (matches)
-      --fail_pred_left_;
-    if (fail_next_ > 0 || matches) {
-      if (!matches)
-        --fail_next_;
-      lock.unlock();
-      done(durability::failed);
-      return true;
-    }
-    ++groups_;
-    if (delay_next_ > 0) {  // held without a word until release()
-      --delay_next_;
-      held_.push_back(std::move(done));
-      return true;
-    }
-    if (hold_next_ > 0) {
-      --hold_next_;
-      held_.push_back(std::move(done));
-      lock.unlock();
-      held_.back()(durability::uncertain);
-      return true;
-    }
-    lock.unlock();
-    done(durability::durable);
-    return true;
-  }
-  void fail(int n) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    fail_next_ = n;
-  }
-  /// Refuses the next `n` records matching `pred`.
-  void fail_when(std::function<bool(const journal_record&)> pred, int n) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    fail_pred_ = std::move(pred);
-    fail_pred_left_ = n;
-  }
-  /// Keeps the next `n` groups waiting silently (a slow Redis within the deadline).
-  void delay(int n) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    delay_next_ = n;
-  }
-  size_t groups() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return groups_;
-  }
-  void hold(int n) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    hold_next_ = n;
-  }
-  /// Settles every record in doubt with `d`.
-  void release(durability d) {
-    std::deque<completion> held;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      held.swap(held_);
-    }
-    for (auto& done : held)
-      done(d);
-  }
-  size_t records() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return records_.size();
-  }
+using settle::testing::scripted_journal;
 
-private:
-  std::mutex mutex_;
-  std::vector<journal_record> records_;
-  std::deque<completion> held_;
-  int fail_next_ = 0, hold_next_ = 0, fail_pred_left_ = 0, delay_next_ = 0;
-  size_t groups_ = 0;
-  std::function<bool(const journal_record&)> fail_pred_;
-};
+/// The first of prefix, prefix1, prefix2, ... whose shard is (or is not) `shard`.
+std::string account_in(const std::string& prefix, uint32_t shard, bool same, uint32_t shards) {
+  for (int i = 0;; ++i) {
+    auto id = i == 0 ? prefix : prefix + std::to_string(i);
+    if ((actors::shard_index(id, shards) == shard) == same)
+      return id;
+  }
+}
 
 struct fixture {
   fixture() : journal(std::make_shared<scripted_journal>()), f(options(journal)) {
-    BOOST_REQUIRE(f.call(req::open("alice", "EUR")).ok());
-    BOOST_REQUIRE(f.call(req::open("bob", "EUR")).ok());
+    auto home = actors::shard_index("alice", 4);
+    bob = account_in("bob", home, false, 4);    // a transfer to bob crosses shards
+    carol = account_in("carol", home, true, 4);  // one to carol stays in alice's shard
+    for (const auto& id : {std::string{"alice"}, bob, carol})
+      BOOST_REQUIRE(f.call(req::open(id, "EUR")).ok());
     BOOST_REQUIRE(f.call(req::txn(txn_kind::deposit, "fund", "alice", 1000, "EUR")).ok());
   }
   static actors::engine_options options(std::shared_ptr<scripted_journal> j) {
@@ -121,7 +53,15 @@ struct fixture {
   }
   std::shared_ptr<scripted_journal> journal;
   engine_fixture f;
+  std::string bob, carol;
 };
+
+/// The balance, or -1 while the read itself is answered `unavailable` (a read queued behind a
+/// chunk that fails is answered so).
+int64_t balance_now(engine_fixture& f, const std::string& account) {
+  auto r = f.call(req::balance(account));
+  return r.ok() ? r.balance : -1;
+}
 
 /// Waits (2 s at most) until `pred` holds.
 template <class Pred>
@@ -153,13 +93,13 @@ BOOST_FIXTURE_TEST_CASE(a_refused_record_is_undone_and_the_retry_applies_once, f
 
 BOOST_FIXTURE_TEST_CASE(an_open_that_is_not_journaled_does_not_exist, fixture) {
   journal->fail(1);
-  auto r = f.call(req::open("carol", "EUR"));
+  auto r = f.call(req::open("dora", "EUR"));
   BOOST_CHECK(r.error == error_code::unavailable);
-  BOOST_CHECK(f.call(req::balance("carol")).error == error_code::unknown_account);
-  BOOST_CHECK(f.call(req::txn(txn_kind::deposit, "d-carol", "carol", 5, "EUR")).error ==
+  BOOST_CHECK(f.call(req::balance("dora")).error == error_code::unknown_account);
+  BOOST_CHECK(f.call(req::txn(txn_kind::deposit, "d-dora", "dora", 5, "EUR")).error ==
               error_code::unknown_account);
-  BOOST_REQUIRE(f.call(req::open("carol", "EUR")).ok());
-  BOOST_CHECK_EQUAL(f.balance_of("carol"), 0);
+  BOOST_REQUIRE(f.call(req::open("dora", "EUR")).ok());
+  BOOST_CHECK_EQUAL(f.balance_of("dora"), 0);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_status_change_that_is_not_journaled_is_undone, fixture) {
@@ -204,7 +144,7 @@ BOOST_FIXTURE_TEST_CASE(in_doubt_then_failed_lets_the_retry_apply, fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(a_committed_transfer_credit_is_retried_until_it_lands, fixture) {
-  auto t = req::transfer("t1", "alice", "bob", 250, "EUR");
+  auto t = req::transfer("t1", "alice", bob, 250, "EUR");
   // The debit is journaled; the credit's first two attempts are refused.
   journal->fail_when(
       [](const journal_record& r) { return r.role == persistence::leg_role::transfer_credit; },
@@ -212,7 +152,7 @@ BOOST_FIXTURE_TEST_CASE(a_committed_transfer_credit_is_retried_until_it_lands, f
   auto r = f.call(t);
   BOOST_CHECK(r.error == error_code::unavailable);
   // The transfer is committed: the credit lands by itself, and the retry finds it applied.
-  BOOST_REQUIRE(eventually([&] { return f.balance_of("bob") == 250; }));
+  BOOST_REQUIRE(eventually([&] { return balance_now(f, bob) == 250; }));
   BOOST_CHECK_EQUAL(f.balance_of("alice"), 750);
   BOOST_REQUIRE(eventually([&] {
     r = f.call(t);
@@ -220,6 +160,32 @@ BOOST_FIXTURE_TEST_CASE(a_committed_transfer_credit_is_retried_until_it_lands, f
   }));
   BOOST_CHECK(r.outcome == txn_status::duplicate);
   BOOST_CHECK_EQUAL(r.balance, 750);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_transfer_within_one_shard_lands_whole_or_not_at_all, fixture) {
+  auto t = req::transfer("t2", "alice", carol, 300, "EUR");
+  journal->fail(1);  // both legs travel in one chunk: both are undone
+  BOOST_CHECK(f.call(t).error == error_code::unavailable);
+  BOOST_CHECK_EQUAL(f.balance_of("alice"), 1000);
+  BOOST_CHECK_EQUAL(f.balance_of(carol), 0);
+  auto r = f.call(t);
+  BOOST_REQUIRE_MESSAGE(r.ok(), r.message);
+  BOOST_CHECK(r.outcome == txn_status::applied);
+  BOOST_CHECK_EQUAL(f.balance_of("alice"), 700);
+  BOOST_CHECK_EQUAL(f.balance_of(carol), 300);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_cross_shard_transfer_whose_debit_fails_moves_nothing, fixture) {
+  auto t = req::transfer("t3", "alice", bob, 400, "EUR");
+  journal->fail_when(
+      [](const journal_record& r) { return r.role == persistence::leg_role::transfer_debit; }, 1);
+  BOOST_CHECK(f.call(t).error == error_code::unavailable);
+  BOOST_CHECK_EQUAL(f.balance_of("alice"), 1000);
+  BOOST_CHECK_EQUAL(f.balance_of(bob), 0);
+  auto r = f.call(t);  // the id was forgotten: the retry is a new attempt
+  BOOST_REQUIRE_MESSAGE(r.ok(), r.message);
+  BOOST_CHECK(r.outcome == txn_status::applied);
+  BOOST_CHECK_EQUAL(f.balance_of(bob), 400);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_noop_rollback_that_is_not_journaled_leaves_no_tombstone, fixture) {
@@ -231,7 +197,7 @@ BOOST_FIXTURE_TEST_CASE(a_noop_rollback_that_is_not_journaled_leaves_no_tombston
   BOOST_CHECK_MESSAGE(bet.ok(), bet.message);
 }
 
-BOOST_FIXTURE_TEST_CASE(legs_that_wait_together_are_journaled_as_one_group, fixture) {
+BOOST_FIXTURE_TEST_CASE(changes_go_on_while_a_chunk_is_on_its_way, fixture) {
   journal->delay(1);
   std::vector<std::thread> clients;
   std::atomic<int> applied{0};
@@ -240,18 +206,80 @@ BOOST_FIXTURE_TEST_CASE(legs_that_wait_together_are_journaled_as_one_group, fixt
     if (r.ok() && r.outcome == txn_status::applied)
       ++applied;
   };
-  clients.emplace_back(bet, 0);  // its group waits in the journal...
-  BOOST_REQUIRE(eventually([&] { return journal->groups() >= 4; }));  // (3 for the fixture)
-  auto groups_before = journal->groups();
-  for (int i = 1; i <= 20; ++i)  // ...while 20 more bets reach the account
+  auto chunks_before = journal->chunks();
+  clients.emplace_back(bet, 0);  // its chunk waits in the journal...
+  BOOST_REQUIRE(eventually([&] { return journal->chunks() > chunks_before; }));
+  for (int i = 1; i <= 20; ++i)  // ...while 20 more bets are applied and journaled behind it
     clients.emplace_back(bet, i);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  BOOST_REQUIRE(eventually([&] { return f.stats().in_flight >= 21; }));
+  BOOST_CHECK_EQUAL(applied.load(), 0);  // nobody is answered before the first chunk lands
+  BOOST_CHECK_GT(journal->chunks(), chunks_before + 1);  // the later ones did not wait to go
   journal->release(durability::durable);
   for (auto& c : clients)
     c.join();
   BOOST_CHECK_EQUAL(applied.load(), 21);
   BOOST_CHECK_EQUAL(f.balance_of("alice"), 1000 - 21 * 10);
-  // The 20 waited together: far fewer groups than legs.
-  BOOST_TEST_MESSAGE(journal->groups() - groups_before << " groups for 20 legs");
-  BOOST_CHECK_LE(journal->groups() - groups_before, 5u);
+  BOOST_REQUIRE(eventually([&] { return f.balance_of("partner:acme:EUR") == 210; }));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_failed_chunk_undoes_everything_applied_after_it, fixture) {
+  journal->delay(1);
+  std::vector<std::thread> clients;
+  std::atomic<int> unavailable{0};
+  auto bet = [&](int i) {
+    auto r = f.call(req::txn(txn_kind::bet, "u" + std::to_string(i), "alice", 10, "EUR", "acme"));
+    if (r.error == error_code::unavailable)
+      ++unavailable;
+  };
+  clients.emplace_back(bet, 0);
+  BOOST_REQUIRE(eventually([&] { return f.stats().in_flight >= 1; }));
+  for (int i = 1; i <= 10; ++i)
+    clients.emplace_back(bet, i);
+  BOOST_REQUIRE(eventually([&] { return f.stats().in_flight >= 11; }));
+  // The first chunk fails: the later ones were built on it, so they go too.
+  journal->release(durability::failed);
+  for (auto& c : clients)
+    c.join();
+  BOOST_CHECK_EQUAL(unavailable.load(), 11);
+  BOOST_CHECK_EQUAL(f.balance_of("alice"), 1000);
+  // Nothing was remembered: every retry applies once.
+  for (int i = 0; i <= 10; ++i) {
+    auto r = f.call(req::txn(txn_kind::bet, "u" + std::to_string(i), "alice", 10, "EUR", "acme"));
+    BOOST_CHECK_MESSAGE(r.ok() && r.outcome == txn_status::applied, r.message);
+  }
+  BOOST_CHECK_EQUAL(f.balance_of("alice"), 1000 - 11 * 10);
+}
+
+BOOST_FIXTURE_TEST_CASE(the_shard_queue_limit_answers_overloaded, fixture) {
+  // max_pending is 100,000 in the fixture; a shard with a slow journal is tested with 2.
+  auto slow = std::make_shared<scripted_journal>();
+  auto opts = fixture::options(slow);
+  opts.shard.max_pending = 2;
+  engine_fixture g{opts};
+  BOOST_REQUIRE(g.call(req::open("busy", "EUR")).ok());
+  BOOST_REQUIRE(g.call(req::txn(txn_kind::deposit, "fund-busy", "busy", 1000, "EUR")).ok());
+  slow->delay(1);
+  caf::scoped_actor self{*g.sys};
+  const auto& shard = g.eng->routes().shard_for("busy");
+  const int n = 50;
+  for (int i = 0; i < n; ++i)
+    self->send(shard, req::txn(txn_kind::bet, "q" + std::to_string(i), "busy", 1, "EUR", "acme"));
+  BOOST_REQUIRE(eventually([&] { return g.stats().in_flight >= 2; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  slow->release(durability::durable);
+  int applied = 0, overloaded = 0;
+  for (int i = 0; i < n; ++i)
+    self->receive([&](protocol::response& r) {
+      if (r.ok()) {
+        ++applied;
+      } else {
+        BOOST_CHECK(r.error == error_code::overloaded);
+        BOOST_CHECK(protocol::is_retryable(r.error));
+        ++overloaded;
+      }
+    });
+  BOOST_CHECK_EQUAL(applied, 2);
+  BOOST_CHECK_EQUAL(overloaded, n - 2);
+  // Nothing overloaded was applied: the balance reflects exactly the applied bets.
+  BOOST_CHECK_EQUAL(g.balance_of("busy"), 1000 - applied);
 }

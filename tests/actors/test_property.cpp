@@ -7,6 +7,7 @@
 
 #include "engine_fixture.hpp"
 #include "reference_model.hpp"
+#include "test_journals.hpp"
 
 using namespace settle;
 using protocol::op_kind;
@@ -147,13 +148,10 @@ void check_same(const request& req, const response& got, const response& want) {
   }
 }
 
-}  // namespace
-
-RC_BOOST_PROP(engine_answers_like_the_model, ()) {
+/// Runs random steps against the engine built with `opts` and the model side by side.
+void run_against_model(actors::engine_options opts) {
   const auto steps = *rc::gen::container<std::vector<step>>(gen_step());
-  auto opts = testing::engine_fixture::default_options();
   opts.shard.max_amount = max_amount;
-  opts.account_idle_ms = 2;  // passivate constantly: state must survive it
   testing::engine_fixture f{opts};
   testing::reference_model model{max_amount};
   for (const auto& s : steps) {
@@ -178,4 +176,17 @@ RC_BOOST_PROP(engine_answers_like_the_model, ()) {
   }
   for (auto* cur : currencies)
     RC_ASSERT(model.total(cur) == 0);
+}
+
+}  // namespace
+
+RC_BOOST_PROP(engine_answers_like_the_model, ()) {
+  run_against_model(testing::engine_fixture::default_options());
+}
+
+RC_BOOST_PROP(engine_with_a_journal_answers_like_the_model, ()) {
+  // Every change travels through journal chunks confirmed later on another thread.
+  auto opts = testing::engine_fixture::default_options();
+  opts.journal = std::make_shared<testing::async_journal>(std::chrono::microseconds(50));
+  run_against_model(opts);
 }

@@ -134,12 +134,10 @@ BOOST_AUTO_TEST_CASE(defaults) {
   BOOST_CHECK_EQUAL(c.max_frame_bytes, 1u << 20);
   BOOST_CHECK_EQUAL(c.max_connections, 1024u);
   BOOST_CHECK_EQUAL(c.max_in_flight_per_connection, 4096u);
-  BOOST_CHECK_EQUAL(c.account_shards, 8u);
-  BOOST_CHECK_EQUAL(c.ledger_shards, 8u);
-  BOOST_CHECK_EQUAL(c.worker_threads, 0u);
+  BOOST_CHECK_EQUAL(c.shards, 1u);
+  BOOST_CHECK_EQUAL(c.worker_threads, 1u);
   BOOST_CHECK_EQUAL(c.max_amount, 1'000'000'000'000);
   BOOST_CHECK_EQUAL(c.id_retention_s, 7u * 24 * 3600);
-  BOOST_CHECK_EQUAL(c.account_idle_ms, 5000u);
   BOOST_CHECK_EQUAL(c.partner_flush_interval_us, 1000u);
   BOOST_CHECK_EQUAL(c.max_shard_queue, 100000u);
   BOOST_CHECK_EQUAL(c.log_level, "info");
@@ -168,12 +166,10 @@ BOOST_AUTO_TEST_CASE(shipped_example_file_loads_and_is_valid) {
   BOOST_CHECK_EQUAL(c.max_frame_bytes, d.max_frame_bytes);
   BOOST_CHECK_EQUAL(c.max_connections, d.max_connections);
   BOOST_CHECK_EQUAL(c.max_in_flight_per_connection, d.max_in_flight_per_connection);
-  BOOST_CHECK_EQUAL(c.account_shards, d.account_shards);
-  BOOST_CHECK_EQUAL(c.ledger_shards, d.ledger_shards);
+  BOOST_CHECK_EQUAL(c.shards, d.shards);
   BOOST_CHECK_EQUAL(c.worker_threads, d.worker_threads);
   BOOST_CHECK_EQUAL(c.max_amount, d.max_amount);
   BOOST_CHECK_EQUAL(c.id_retention_s, d.id_retention_s);
-  BOOST_CHECK_EQUAL(c.account_idle_ms, d.account_idle_ms);
   BOOST_CHECK_EQUAL(c.partner_flush_interval_us, d.partner_flush_interval_us);
   BOOST_CHECK_EQUAL(c.max_shard_queue, d.max_shard_queue);
   BOOST_CHECK_EQUAL(c.log_level, d.log_level);
@@ -210,12 +206,10 @@ max_connections = 10
 max_in_flight_per_connection = 7
 
 [engine]
-account_shards = 3
-ledger_shards = 5
+shards = 3
 worker_threads = 2
 max_amount = 123456
 id_retention_s = 60
-account_idle_ms = 250
 partner_flush_interval_us = 500
 max_shard_queue = 99
 
@@ -239,12 +233,10 @@ partner = "beta"
   BOOST_CHECK_EQUAL(c.max_frame_bytes, 4096u);
   BOOST_CHECK_EQUAL(c.max_connections, 10u);
   BOOST_CHECK_EQUAL(c.max_in_flight_per_connection, 7u);
-  BOOST_CHECK_EQUAL(c.account_shards, 3u);
-  BOOST_CHECK_EQUAL(c.ledger_shards, 5u);
+  BOOST_CHECK_EQUAL(c.shards, 3u);
   BOOST_CHECK_EQUAL(c.worker_threads, 2u);
   BOOST_CHECK_EQUAL(c.max_amount, 123456);
   BOOST_CHECK_EQUAL(c.id_retention_s, 60u);
-  BOOST_CHECK_EQUAL(c.account_idle_ms, 250u);
   BOOST_CHECK_EQUAL(c.partner_flush_interval_us, 500u);
   BOOST_CHECK_EQUAL(c.max_shard_queue, 99u);
   BOOST_CHECK_EQUAL(c.log_level, "debug");
@@ -258,21 +250,20 @@ BOOST_AUTO_TEST_CASE(flags_override_the_file) {
   scoped_env no_admin{"SETTLE_ADMIN_TOKEN", nullptr};
   temp_file f{"[server]\nlisten = \"127.0.0.1:9000\"\nmax_frame_bytes = 2048\n"
               "data_dir = \"/from/file\"\n"
-              "[engine]\nledger_shards = 3\naccount_shards = 4\n"
+              "[engine]\nshards = 3\nworker_threads = 4\n"
               "[log]\nlevel = \"error\"\n"
               "[[auth.tokens]]\ntoken = \"file-admin\"\nrole = \"admin\"\n"};
   engine_config c;
   BOOST_REQUIRE(parse({"--config", f.path(), "--max-frame-bytes", "4096", "--listen",
-                       "127.0.0.1:0", "--account-shards", "16", "--token", "p:partner:acme",
+                       "127.0.0.1:0", "--shards", "16", "--token", "p:partner:acme",
                        "--token", "v:viewer", "--log-level", "warn", "--data-dir", "/from/flag",
                        "--max-connections", "5", "--max-in-flight", "6", "--worker-threads", "1",
-                       "--max-amount", "1000000", "--id-retention-s", "30", "--account-idle-ms",
-                       "40", "--partner-flush-interval-us", "50", "--max-shard-queue", "60"},
+                       "--max-amount", "1000000", "--id-retention-s", "30",
+                       "--partner-flush-interval-us", "50", "--max-shard-queue", "60"},
                       c));
   BOOST_CHECK_EQUAL(c.max_frame_bytes, 4096u);  // flag beats file
   BOOST_CHECK_EQUAL(c.listen_port, 0);
-  BOOST_CHECK_EQUAL(c.account_shards, 16u);
-  BOOST_CHECK_EQUAL(c.ledger_shards, 3u);       // file beats default
+  BOOST_CHECK_EQUAL(c.shards, 16u);
   BOOST_CHECK_EQUAL(c.log_level, "warn");
   BOOST_CHECK_EQUAL(c.data_dir, "/from/flag");
   BOOST_CHECK_EQUAL(c.max_connections, 5u);
@@ -280,7 +271,6 @@ BOOST_AUTO_TEST_CASE(flags_override_the_file) {
   BOOST_CHECK_EQUAL(c.worker_threads, 1u);
   BOOST_CHECK_EQUAL(c.max_amount, 1'000'000);
   BOOST_CHECK_EQUAL(c.id_retention_s, 30u);
-  BOOST_CHECK_EQUAL(c.account_idle_ms, 40u);
   BOOST_CHECK_EQUAL(c.partner_flush_interval_us, 50u);
   BOOST_CHECK_EQUAL(c.max_shard_queue, 60u);
   // --token adds to the file's tokens.
@@ -298,7 +288,8 @@ BOOST_AUTO_TEST_CASE(flags_override_the_file) {
   BOOST_CHECK_EQUAL(file_only.max_frame_bytes, 2048u);
   BOOST_CHECK_EQUAL(file_only.listen_port, 9000);
   BOOST_CHECK_EQUAL(file_only.data_dir, "/from/file");
-  BOOST_CHECK_EQUAL(file_only.account_shards, 4u);
+  BOOST_CHECK_EQUAL(file_only.shards, 3u);
+  BOOST_CHECK_EQUAL(file_only.worker_threads, 4u);
   BOOST_CHECK_EQUAL(file_only.log_level, "error");
 }
 
@@ -336,12 +327,12 @@ BOOST_AUTO_TEST_CASE(help_lists_every_flag_with_its_default) {
   auto text = out.text();
   for (const char* flag :
        {"--config", "--listen", "--data-dir", "--max-frame-bytes", "--max-connections",
-        "--max-in-flight", "--account-shards", "--ledger-shards", "--worker-threads",
-        "--max-amount", "--id-retention-s", "--account-idle-ms", "--partner-flush-interval-us",
+        "--max-in-flight", "--shards", "--worker-threads",
+        "--max-amount", "--id-retention-s", "--partner-flush-interval-us",
         "--max-shard-queue", "--log-level", "--token", "SETTLE_ADMIN_TOKEN"})
     BOOST_CHECK_MESSAGE(text.find(flag) != std::string::npos, "--help does not mention " << flag);
   for (const char* dflt : {"127.0.0.1:7400", "./data", "1048576", "1024", "4096", "1000000000000",
-                           "604800", "5000", "1000", "100000", "info"})
+                           "604800", "1000", "100000", "info"})
     BOOST_CHECK_MESSAGE(text.find(dflt) != std::string::npos, "--help does not show " << dflt);
 }
 
@@ -355,7 +346,7 @@ BOOST_AUTO_TEST_CASE(bad_flags) {
   BOOST_CHECK(refused({"--no-such-flag"}));
   BOOST_CHECK(refused({"--max-frame-bytes", "big"}));
   BOOST_CHECK(refused({"--max-frame-bytes", "-1"}));
-  BOOST_CHECK(refused({"--account-shards", "5000000000"}));
+  BOOST_CHECK(refused({"--shards", "5000000000"}));
   BOOST_CHECK(refused({"--max-amount"}));
 
   auto throws = [](std::vector<std::string> args, const std::string& mention) {
@@ -379,7 +370,7 @@ BOOST_AUTO_TEST_CASE(bad_flags) {
   throws({"--listen", "127.0.0.1:x"}, "listen");
   throws({"--listen", ":7400"}, "listen");
   throws({"--config", "/nonexistent/settled.toml"}, "/nonexistent/settled.toml");
-  throws({"--account-shards", "0"}, "account_shards");
+  throws({"--shards", "0"}, "shards");
   throws({"--max-in-flight", "0"}, "max_in_flight");
   throws({"--log-level", "loud"}, "level");
 }
@@ -403,7 +394,7 @@ BOOST_AUTO_TEST_CASE(bad_files_name_the_key) {
   expect_load_error("[auth]\ntokens = \"x\"\n", "auth.tokens");
   expect_load_error("[[auth.tokens]]\ntoken = 5\nrole = \"admin\"\n", "token");
   // Out of the type's range.
-  expect_load_error("[engine]\naccount_shards = -1\n", "engine.account_shards");
+  expect_load_error("[engine]\nshards = -1\n", "engine.shards");
   expect_load_error("[server]\nmax_frame_bytes = 5000000000\n", "server.max_frame_bytes");
   // Bad values.
   expect_load_error("[server]\nlisten = \"nohost\"\n", "listen");
@@ -426,10 +417,8 @@ BOOST_AUTO_TEST_CASE(validation_limits) {
     change(c);
     return c;
   };
-  expect_invalid(with([](auto& c) { c.account_shards = 0; }), "account_shards");
-  expect_invalid(with([](auto& c) { c.account_shards = 1025; }), "account_shards");
-  expect_invalid(with([](auto& c) { c.ledger_shards = 0; }), "ledger_shards");
-  expect_invalid(with([](auto& c) { c.ledger_shards = 1025; }), "ledger_shards");
+  expect_invalid(with([](auto& c) { c.shards = 0; }), "shards");
+  expect_invalid(with([](auto& c) { c.shards = 1025; }), "shards");
   expect_invalid(with([](auto& c) { c.max_frame_bytes = 63; }), "max_frame_bytes");
   expect_invalid(with([](auto& c) { c.max_frame_bytes = (64u << 20) + 1; }), "max_frame_bytes");
   expect_invalid(with([](auto& c) { c.max_in_flight_per_connection = 0; }), "max_in_flight");
@@ -450,7 +439,7 @@ BOOST_AUTO_TEST_CASE(validation_limits) {
 
   // The edges themselves are fine.
   auto edges = with([](auto& c) {
-    c.account_shards = c.ledger_shards = 1;
+    c.shards = 1;
     c.max_frame_bytes = 64;
     c.max_in_flight_per_connection = 1;
     c.max_connections = 1;
@@ -459,7 +448,7 @@ BOOST_AUTO_TEST_CASE(validation_limits) {
     c.tokens.push_back({"q", role::partner, "acme"});  // two tokens for one partner is fine
   });
   BOOST_CHECK_NO_THROW(validate(edges));
-  edges.account_shards = edges.ledger_shards = 1024;
+  edges.shards = 1024;
   edges.max_frame_bytes = 64u << 20;
   BOOST_CHECK_NO_THROW(validate(edges));
 }

@@ -83,7 +83,7 @@ void flip_a_byte(const std::string& socket, const std::string& key, size_t index
 BOOST_AUTO_TEST_CASE(a_damaged_journal_is_refused_unless_told_to_cut_it) {
   workload w(3);
   auto engine = std::make_unique<engine_process>(
-      std::vector<std::string>{"--snapshot-interval-s", "0", "--account-shards", "1",
+      std::vector<std::string>{"--snapshot-interval-s", "0", "--shards", "1",
                                "--journal-max-batch-records", "16"});
   setup_accounts(*engine, w, 1000);  // 80 records in batches of at most 16
   engine->stop(SIGTERM);
@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(a_damaged_journal_is_refused_unless_told_to_cut_it) {
 
   // Told to stop at the last good batch, it starts with the good prefix: the accounts opened
   // in batches 0 and 1 exist, later ones do not, and the ledger still sums to zero.
-  engine_process cut({"--snapshot-interval-s", "0", "--account-shards", "1",
+  engine_process cut({"--snapshot-interval-s", "0", "--shards", "1",
                       "--recover-to-last-good-batch"},
                      dir);
   auto admin = cut.connect(testing::admin_token);
@@ -145,7 +145,7 @@ size_t journal_entries(const engine_process& engine, uint32_t shards) {
 BOOST_AUTO_TEST_CASE(snapshot_on_demand_trims_the_journal_and_recovery_uses_it) {
   constexpr int64_t initial_deposit = 1'000'000;
   workload w(5);
-  engine_process engine({"--snapshot-interval-s", "0", "--account-shards", "4"});
+  engine_process engine({"--snapshot-interval-s", "0", "--shards", "4"});
   setup_accounts(engine, w, initial_deposit);
   std::vector<sent_txn> history;
   {

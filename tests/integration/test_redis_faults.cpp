@@ -130,8 +130,12 @@ BOOST_AUTO_TEST_CASE(redis_paused_past_the_deadline) {
                                       << " answered unavailable; RSS " << rss_before
                                       << " kB before, " << rss_during << " kB while paused");
   BOOST_CHECK_GT(f.unavailable_answers(), 0u);
-  // Memory stays bounded while Redis is away: nothing piles up per request.
+  // Memory stays bounded while Redis is away: nothing piles up per request. (Not under
+  // AddressSanitizer, whose quarantine keeps every freed block for a while: the fast stream
+  // of `unavailable` answers fills it whatever the engine keeps.)
+#if !defined(__SANITIZE_ADDRESS__)
   BOOST_CHECK_LT(rss_during, rss_before + 64 * 1024);
+#endif
   f.verify();
 }
 

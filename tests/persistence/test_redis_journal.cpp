@@ -1,16 +1,22 @@
-// The group-commit journal writer against a real redis-server: batching, order, the hash
-// chain across writer restarts, and Redis stopped, paused or full.
+// The group-commit journal writer against a real redis-server: chunks batched per shard in
+// order, the hash chain across writer restarts, Redis stopped, paused or full, and the rule
+// that a failed chunk takes the later chunks of its epoch with it.
 #define BOOST_TEST_MODULE redis_journal
 #include <boost/test/unit_test.hpp>
 
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <thread>
+
+#include <hiredis/hiredis.h>
 
 #include "persistence/journal_batch.hpp"
 #include "persistence/redis_journal.hpp"
@@ -55,29 +61,97 @@ journal_record record(const std::string& id, size_t pad = 0) {
   return r;
 }
 
-/// Waits until `count` reaches `want` (10 s at most).
-bool wait_for(const std::atomic<int>& count, int want) {
-  for (int i = 0; i < 1000 && count.load() < want; ++i)
-    std::this_thread::sleep_for(10ms);
-  return count.load() >= want;
-}
+/// Appends chunks to one writer and keeps every word the writer said about each of them.
+class chunks {
+public:
+  explicit chunks(redis_journal_writer& w) : w_(w) {
+    for (uint32_t s = 0; s < w.shards(); ++s)
+      w.attach(s, [this, s](uint64_t first, uint64_t last, durability d) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        BOOST_CHECK_LE(first, last);
+        for (uint64_t c = first; c <= last; ++c)
+          words_[{s, c}].push_back(d);
+        ++reports_;
+      });
+  }
+  ~chunks() {
+    for (uint32_t s = 0; s < w_.shards(); ++s)
+      w_.attach(s, nullptr);
+  }
+  /// Appends one chunk of `records` to `shard`; returns its seq (0: refused).
+  uint64_t append(uint32_t shard, const std::vector<journal_record>& records, uint64_t epoch = 0) {
+    journal_chunk c;
+    c.shard = shard;
+    c.epoch = epoch;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      c.seq = ++next_[shard];
+    }
+    c.records = static_cast<uint32_t>(records.size());
+    for (const auto& r : records)
+      append_record(c.bytes, view_of(r));
+    auto seq = c.seq;
+    return w_.append(std::move(c)) ? seq : 0;
+  }
+  uint64_t append(uint32_t shard, const journal_record& r, uint64_t epoch = 0) {
+    return append(shard, std::vector<journal_record>{r}, epoch);
+  }
+  /// What the writer said about a chunk so far.
+  std::vector<durability> words(uint32_t shard, uint64_t seq) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = words_.find({shard, seq});
+    return it == words_.end() ? std::vector<durability>{} : it->second;
+  }
+  /// Waits (10 s at most) for the final word (durable or failed) on a chunk.
+  std::optional<durability> final_word(uint32_t shard, uint64_t seq) {
+    for (int i = 0; i < 1000; ++i) {
+      auto w = words(shard, seq);
+      if (!w.empty() && w.back() != durability::uncertain)
+        return w.back();
+      std::this_thread::sleep_for(10ms);
+    }
+    return std::nullopt;
+  }
+  /// Waits for the first word.
+  std::optional<durability> first_word(uint32_t shard, uint64_t seq) {
+    for (int i = 0; i < 1000; ++i) {
+      auto w = words(shard, seq);
+      if (!w.empty())
+        return w.front();
+      std::this_thread::sleep_for(10ms);
+    }
+    return std::nullopt;
+  }
+
+private:
+  redis_journal_writer& w_;
+  std::mutex mutex_;
+  std::map<std::pair<uint32_t, uint64_t>, std::vector<durability>> words_;
+  std::map<uint32_t, uint64_t> next_;
+  size_t reports_ = 0;
+};
 
 constexpr uint32_t shard = 4;
 
-/// Appends one record to shard 4 and waits for the first word on it.
-durability append_and_wait(redis_journal_writer& w, const std::string& id, size_t pad = 0) {
-  auto state = std::make_shared<std::pair<std::atomic<int>, std::atomic<durability>>>();
-  BOOST_REQUIRE(w.append(shard, record(id, pad), [state](durability d) {
-    if (state->first.load() == 0)
-      state->second = d;
-    ++state->first;
-  }));
-  BOOST_REQUIRE(wait_for(state->first, 1));
-  return state->second.load();
+/// Appends one record (in `epoch`: after a failure, the shard's later chunks need a newer
+/// one) and waits for the final word.
+bool landed(chunks& c, const std::string& id, size_t pad = 0, uint64_t epoch = 0) {
+  auto seq = c.append(shard, record(id, pad), epoch);
+  BOOST_REQUIRE(seq != 0);
+  auto d = c.final_word(shard, seq);
+  BOOST_REQUIRE(d.has_value());
+  return *d == durability::durable;
 }
 
-bool landed(redis_journal_writer& w, const std::string& id, size_t pad = 0) {
-  return append_and_wait(w, id, pad) == durability::durable;
+std::vector<std::string> stored_ids(redis_fixture& f, uint32_t s) {
+  std::vector<journal_batch> batches;
+  auto report = verify_chain(s, read_journal_stream(f.journal, s), batches);
+  BOOST_CHECK_MESSAGE(report.ok, report.problem);
+  std::vector<std::string> ids;
+  for (auto& b : batches)
+    for (auto& r : b.records)
+      ids.push_back(r.txn_id);
+  return ids;
 }
 
 }  // namespace
@@ -85,52 +159,63 @@ bool landed(redis_journal_writer& w, const std::string& id, size_t pad = 0) {
 BOOST_AUTO_TEST_CASE(group_commit_keeps_order_and_chain_per_shard) {
   redis_fixture f;
   f.journal.max_batch_delay_us = 2000;
-  std::atomic<int> done{0}, failed{0};
   {
     redis_journal_writer w{f.journal};
+    chunks c{w};
     std::vector<std::thread> threads;
+    std::vector<std::vector<uint64_t>> seqs(4);
     for (uint32_t t = 0; t < 4; ++t)
       threads.emplace_back([&, t] {
         for (int i = 0; i < 500; ++i)
-          BOOST_CHECK(w.append(t + 1, record("t" + std::to_string(t) + "-" + std::to_string(i)),
-                               [&](durability d) {
-                                 if (d != durability::durable)
-                                   ++failed;
-                                 ++done;
-                               }));
+          seqs[t].push_back(
+              c.append(t + 1, record("t" + std::to_string(t) + "-" + std::to_string(i))));
       });
     for (auto& th : threads)
       th.join();
-    BOOST_REQUIRE(wait_for(done, 2000));
-    BOOST_CHECK_EQUAL(failed.load(), 0);
+    for (uint32_t t = 0; t < 4; ++t)
+      for (auto seq : seqs[t]) {
+        BOOST_REQUIRE(seq != 0);
+        BOOST_CHECK(c.final_word(t + 1, seq) == durability::durable);
+      }
     BOOST_CHECK_EQUAL(w.records_written(), 2000u);
-    BOOST_CHECK_LT(w.batches_written(), 2000u);  // batched, not one round trip per record
-    BOOST_CHECK(!w.append(5, record("x"), [](durability) {}));  // no such shard
+    BOOST_CHECK_LT(w.batches_written(), 2000u);  // batched, not one round trip per chunk
+    BOOST_CHECK_EQUAL(c.append(5, record("x")), 0u);  // no such shard
   }
   for (uint32_t s = 1; s <= 4; ++s) {
-    std::vector<journal_batch> batches;
-    auto report = verify_chain(s, read_journal_stream(f.journal, s), batches);
-    BOOST_REQUIRE_MESSAGE(report.ok, report.problem);
-    int next = 0;  // records appear in append order
-    for (auto& b : batches)
-      for (auto& r : b.records) {
-        BOOST_CHECK_EQUAL(r.txn_id, "t" + std::to_string(s - 1) + "-" + std::to_string(next));
-        ++next;
-      }
-    BOOST_CHECK_EQUAL(next, 500);
+    auto ids = stored_ids(f, s);
+    BOOST_REQUIRE_EQUAL(ids.size(), 500u);
+    for (int i = 0; i < 500; ++i)  // records appear in append order
+      BOOST_CHECK_EQUAL(ids[i], "t" + std::to_string(s - 1) + "-" + std::to_string(i));
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_chunk_of_many_records_lands_in_one_batch) {
+  redis_fixture f;
+  redis_journal_writer w{f.journal};
+  chunks c{w};
+  std::vector<journal_record> many;
+  for (int i = 0; i < 300; ++i)
+    many.push_back(record("m" + std::to_string(i)));
+  auto seq = c.append(shard, many);
+  BOOST_REQUIRE(c.final_word(shard, seq) == durability::durable);
+  std::vector<journal_batch> batches;
+  BOOST_REQUIRE(verify_chain(shard, read_journal_stream(f.journal, shard), batches).ok);
+  BOOST_REQUIRE_EQUAL(batches.size(), 1u);
+  BOOST_CHECK_EQUAL(batches[0].records.size(), 300u);
 }
 
 BOOST_AUTO_TEST_CASE(a_new_writer_continues_the_chain) {
   redis_fixture f;
   {
     redis_journal_writer w{f.journal};
-    BOOST_CHECK(landed(w, "a"));
-    BOOST_CHECK(landed(w, "b"));
+    chunks c{w};
+    BOOST_CHECK(landed(c, "a"));
+    BOOST_CHECK(landed(c, "b"));
   }
   redis_journal_writer again{f.journal};
+  chunks c{again};
   BOOST_CHECK_EQUAL(again.next_seq(shard), 2u);
-  BOOST_CHECK(landed(again, "c"));
+  BOOST_CHECK(landed(c, "c"));
   std::vector<journal_batch> batches;
   auto report = verify_chain(4, read_journal_stream(f.journal, shard), batches);
   BOOST_CHECK_MESSAGE(report.ok, report.problem);
@@ -140,18 +225,21 @@ BOOST_AUTO_TEST_CASE(a_new_writer_continues_the_chain) {
 BOOST_AUTO_TEST_CASE(redis_stopped_then_back) {
   redis_fixture f;
   redis_journal_writer w{f.journal};
-  BOOST_CHECK(landed(w, "before"));
+  chunks c{w};
+  BOOST_CHECK(landed(c, "before"));
   f.server->stop();
   auto t0 = std::chrono::steady_clock::now();
-  BOOST_CHECK(!landed(w, "during"));  // refused, and promptly
+  auto during = c.append(shard, record("during"));
+  auto first = c.first_word(shard, during);  // not durable, and said promptly
+  BOOST_REQUIRE(first.has_value());
+  BOOST_CHECK(*first != durability::durable);
   BOOST_CHECK_LT(std::chrono::steady_clock::now() - t0, 5s);
   f.server->restart();
-  BOOST_CHECK(landed(w, "after"));
-  std::vector<journal_batch> batches;
-  auto report = verify_chain(4, read_journal_stream(f.journal, shard), batches);
-  BOOST_CHECK_MESSAGE(report.ok, report.problem);
-  BOOST_REQUIRE_EQUAL(batches.size(), 2u);
-  BOOST_CHECK_EQUAL(batches[1].records[0].txn_id, "after");
+  BOOST_CHECK(c.final_word(shard, during) == durability::failed);  // it never reached Redis
+  BOOST_CHECK(landed(c, "after", 0, 1));
+  auto ids = stored_ids(f, shard);
+  BOOST_REQUIRE_EQUAL(ids.size(), 2u);
+  BOOST_CHECK_EQUAL(ids[1], "after");
 }
 
 BOOST_AUTO_TEST_CASE(redis_paused_past_the_deadline) {
@@ -159,51 +247,77 @@ BOOST_AUTO_TEST_CASE(redis_paused_past_the_deadline) {
   f.journal.max_queued_records = 50;
   f.journal.max_batch_records = 10;
   redis_journal_writer w{f.journal};
-  BOOST_CHECK(landed(w, "before"));
+  chunks c{w};
+  BOOST_CHECK(landed(c, "before"));
   f.server->signal(SIGSTOP);
   // The first word comes within the deadline; the final one once Redis answers again.
-  std::atomic<int> words{0};
-  std::atomic<durability> first{durability::durable}, final_word{durability::uncertain};
-  BOOST_REQUIRE(w.append(shard, record("paused"), [&](durability d) {
-    (words.load() == 0 ? first : final_word) = d;
-    ++words;
-  }));
-  BOOST_REQUIRE(wait_for(words, 1));
-  BOOST_CHECK(first.load() == durability::uncertain);
+  auto paused = c.append(shard, record("paused"));
+  BOOST_REQUIRE(paused != 0);
+  BOOST_CHECK(c.first_word(shard, paused) == durability::uncertain);
   // While Redis is stuck, the queue is bounded: appends beyond it are refused at once.
-  std::atomic<int> done{0};
-  int accepted = 0;
+  std::vector<uint64_t> accepted;
   for (int i = 0; i < 200; ++i)
-    accepted += w.append(shard, record("q" + std::to_string(i)), [&](durability d) {
-      if (d != durability::uncertain)
-        ++done;
-    });
-  // At most the queue plus the one batch the writer is trying to write.
-  BOOST_CHECK_LE(accepted, 50 + 10);
-  BOOST_CHECK_LT(accepted, 200);
+    if (auto seq = c.append(shard, record("q" + std::to_string(i))); seq != 0)
+      accepted.push_back(seq);
+  BOOST_CHECK_LE(accepted.size(), 50u);
   f.server->signal(SIGCONT);
-  BOOST_CHECK(wait_for(done, accepted));
-  BOOST_CHECK(wait_for(words, 2));
-  BOOST_CHECK(landed(w, "after"));
+  auto final_word = c.final_word(shard, paused);
+  BOOST_REQUIRE(final_word.has_value());
+  for (auto seq : accepted)
+    BOOST_CHECK(c.final_word(shard, seq).has_value());
+  BOOST_CHECK(landed(c, "after", 0, 1));
   std::vector<journal_batch> batches;
   auto report = verify_chain(4, read_journal_stream(f.journal, shard), batches);
   BOOST_CHECK_MESSAGE(report.ok, report.problem);
-  // The final word on the record in doubt matches what Redis holds.
+  // The final word on the chunk in doubt matches what Redis holds.
   bool stored = false;
   for (auto& b : batches)
     for (auto& r : b.records)
       stored = stored || r.txn_id == "paused";
-  BOOST_CHECK_EQUAL(stored, final_word.load() == durability::durable);
+  BOOST_CHECK_EQUAL(stored, *final_word == durability::durable);
 }
 
-BOOST_AUTO_TEST_CASE(redis_out_of_memory) {
+BOOST_AUTO_TEST_CASE(chunks_in_doubt_are_settled_without_new_appends) {
+  redis_fixture f;
+  redis_journal_writer w{f.journal};
+  chunks c{w};
+  BOOST_CHECK(landed(c, "before"));
+  f.server->signal(SIGSTOP);
+  auto seq = c.append(shard, record("stuck"));
+  BOOST_CHECK(c.first_word(shard, seq) == durability::uncertain);
+  f.server->signal(SIGCONT);
+  // Nothing else is appended: the writer reconnects on its own and says what became of it.
+  auto d = c.final_word(shard, seq);
+  BOOST_REQUIRE(d.has_value());
+  auto ids = stored_ids(f, shard);
+  BOOST_CHECK_EQUAL(std::count(ids.begin(), ids.end(), "stuck"), *d == durability::durable);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_chunk_fails_the_later_chunks_of_its_epoch) {
   redis_fixture f{4 * 1024 * 1024};
   redis_journal_writer w{f.journal};
-  bool refused = false;
-  for (int i = 0; i < 400 && !refused; ++i)
-    refused = !landed(w, "big" + std::to_string(i), 32 * 1024);
-  BOOST_CHECK(refused);
-  std::vector<journal_batch> batches;
-  auto report = verify_chain(4, read_journal_stream(f.journal, shard), batches);
-  BOOST_CHECK_MESSAGE(report.ok, report.problem);  // what was written is intact
+  chunks c{w};
+  // Fill Redis until a chunk is refused (OOM)...
+  uint64_t refused = 0;
+  for (int i = 0; i < 400 && refused == 0; ++i) {
+    auto seq = c.append(shard, record("big" + std::to_string(i), 32 * 1024));
+    if (c.final_word(shard, seq) == durability::failed)
+      refused = seq;
+  }
+  BOOST_REQUIRE(refused != 0);
+  // ...then give it room again: a later chunk of the same epoch still fails (it may rest on
+  // the refused one), one of a newer epoch lands.
+  {
+    redisContext* rc = redisConnectUnix(f.server->unix_socket().c_str());
+    BOOST_REQUIRE(rc != nullptr && rc->err == 0);
+    freeReplyObject(redisCommand(rc, "CONFIG SET maxmemory 0"));
+    redisFree(rc);
+  }
+  auto stale = c.append(shard, record("stale"), 0);
+  BOOST_CHECK(c.final_word(shard, stale) == durability::failed);
+  auto fresh = c.append(shard, record("fresh"), 1);
+  BOOST_CHECK(c.final_word(shard, fresh) == durability::durable);
+  auto ids = stored_ids(f, shard);  // what was written is intact
+  BOOST_CHECK(std::find(ids.begin(), ids.end(), "stale") == ids.end());
+  BOOST_CHECK(std::find(ids.begin(), ids.end(), "fresh") != ids.end());
 }

@@ -1,0 +1,362 @@
+// decode_request: one pass over the frame body that keeps, per known key, where its value is;
+// then the field rules, in the documented order, over those values. Nothing is allocated unless
+// a problem is reported.
+#include "protocol/codec.hpp"
+
+#include <array>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "protocol/msgpack_reader.hpp"
+
+namespace settle::protocol {
+
+namespace {
+
+using detail::mp_item;
+using detail::mp_reader;
+using detail::mp_type;
+
+constexpr size_t max_id_bytes = 64;      // account, partner, txn id, ref, round, game
+constexpr size_t max_token_bytes = 256;  // hello token
+
+/// Client-supplied text quoted for an error message: at most 32 bytes, printable ASCII only,
+/// so that an answer never echoes megabytes or invalid UTF-8 back.
+std::string shown(std::string_view s) {
+  constexpr size_t max_shown = 32;
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = "'";
+  for (size_t i = 0; i < s.size() && i < max_shown; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    }
+  }
+  if (s.size() > max_shown)
+    out += "...";
+  out += '\'';
+  return out;
+}
+
+// -- the pass over the body ---------------------------------------------------------------------
+
+/// The request keys the decoder reads; every other key is skipped.
+enum class key : uint8_t {
+  op, rid, token, account, currency, partner, id, kind, amount, round, game, ref, to,
+  unknown,
+};
+constexpr size_t known_keys = static_cast<size_t>(key::unknown);
+constexpr std::array<std::string_view, known_keys> key_names{
+    "op", "rid", "token", "account", "currency", "partner", "id",
+    "kind", "amount", "round", "game", "ref", "to"};
+
+/// `k` (whose length the caller matched) equals the literal.
+template <size_t N>
+bool is(std::string_view k, const char (&literal)[N]) {
+  return std::memcmp(k.data(), literal, N - 1) == 0;
+}
+
+/// Which known key `k` is: a switch on the length, then at most three comparisons.
+key key_of(std::string_view k) {
+  switch (k.size()) {
+    case 2: return is(k, "op") ? key::op : is(k, "id") ? key::id : is(k, "to") ? key::to
+                                                                                : key::unknown;
+    case 3: return is(k, "rid") ? key::rid : is(k, "ref") ? key::ref : key::unknown;
+    case 4: return is(k, "kind") ? key::kind : is(k, "game") ? key::game : key::unknown;
+    case 5: return is(k, "token") ? key::token : is(k, "round") ? key::round : key::unknown;
+    case 6: return is(k, "amount") ? key::amount : key::unknown;
+    case 7: return is(k, "account") ? key::account : is(k, "partner") ? key::partner
+                                                                       : key::unknown;
+    case 8: return is(k, "currency") ? key::currency : key::unknown;
+    default: return key::unknown;
+  }
+}
+
+/// What the pass keeps of a request map: per known key its value's type (nil when absent: nil
+/// counts as absent), number and bytes. Split in arrays so that only the types need
+/// initializing, and each part is stored and loaded with its own width.
+struct scanned {
+  std::array<mp_type, known_keys> type;
+  std::array<uint64_t, known_keys> u64;
+  std::array<const char*, known_keys> data;
+  bool non_string_key = false;
+  mp_type first_non_string_key = mp_type::nil;
+
+  scanned() { type.fill(mp_type::nil); }
+
+  void set(key k, const mp_item& v) {
+    const auto i = static_cast<size_t>(k);
+    type[i] = v.type;
+    u64[i] = v.u64;
+    data[i] = v.data;
+  }
+
+  mp_item value(key k) const {
+    const auto i = static_cast<size_t>(k);
+    mp_item v;
+    v.type = type[i];
+    if (v.type != mp_type::nil) {
+      v.u64 = u64[i];
+      v.data = data[i];
+    }
+    return v;
+  }
+};
+
+/// Walks the body once. False with `why` set when it is not exactly one msgpack map; the
+/// malformed checks come first, as the whole body was unpacked before any field was read.
+bool scan(std::string_view body, scanned& s, std::string& why) {
+  mp_reader rd{body};
+  mp_item top;
+  bool ok = rd.next(top);
+  if (ok && top.type == mp_type::map) {
+    mp_item k, v;
+    for (uint64_t i = 0; ok && i < top.u64; ++i) {
+      ok = rd.next_value(k) && rd.next_value(v);
+      if (!ok)
+        break;
+      if (k.type == mp_type::str) {
+        const key found = key_of(k.str());
+        if (found != key::unknown)
+          s.set(found, v);  // the last of duplicate keys wins
+      } else if (!s.non_string_key) {
+        s.non_string_key = true;
+        s.first_non_string_key = k.type;
+      }
+    }
+  } else if (ok) {
+    ok = rd.skip_contents(top);
+  }
+  if (!ok) {
+    why = detail::error_text(rd.error());
+    return false;
+  }
+  if (rd.remaining() != 0) {
+    why = std::to_string(rd.remaining()) + " trailing bytes after the msgpack object";
+    return false;
+  }
+  if (top.type != mp_type::map) {
+    why = "a request must be a msgpack map, got " + std::string{detail::type_name(top.type)};
+    return false;
+  }
+  return true;
+}
+
+/// Resets every field of `v` (keep in step with request_view). Field by field because the
+/// compiler turns `v = request_view{}` into `rep stos`, whose start-up costs more than the
+/// rest of decoding a small request.
+void clear(request_view& v) {
+  v.op = op_kind::hello;
+  v.rid = 0;
+  v.token = {};
+  v.account = {};
+  v.currency = {};
+  v.partner = {};
+  v.id = {};
+  v.kind = txn_kind::bet;
+  v.amount = 0;
+  v.has_amount = false;
+  v.round = {};
+  v.game = {};
+  v.ref = {};
+  v.to = {};
+}
+
+// -- the field rules ----------------------------------------------------------------------------
+
+/// Checks the scanned fields, recording only the first problem in `error`.
+class field_checker {
+public:
+  field_checker(const scanned& s, std::string& error) : s_(s), error_(error) {}
+
+  /// Makes `message` the reported problem; later failures are not recorded.
+  void preset(std::string message) {
+    error_ = std::move(message);
+    failed_ = true;
+  }
+
+  bool failed() const { return failed_; }
+
+  /// Records "field 'key': problem" unless an earlier problem was recorded. Returns false.
+  bool fail(key k, std::string_view problem) {
+    if (!failed_) {
+      failed_ = true;
+      error_ = "field '";
+      error_ += key_names[static_cast<size_t>(k)];
+      error_ += "': ";
+      error_ += problem;
+    }
+    return false;
+  }
+
+  bool fail_type(key k, std::string_view expected, const mp_item& got) {
+    return fail(k, "expected " + std::string{expected} + ", got " +
+                       std::string{detail::type_name(got.type)});
+  }
+
+  /// A string field of at most `max_bytes`. Absent (or nil) is an error only when `required`;
+  /// a present required string must not be empty. An absent optional field leaves `out` empty.
+  bool str(key k, std::string_view& out, bool required, size_t max_bytes) {
+    const mp_item v = value(k);
+    if (v.type == mp_type::nil)
+      return required ? fail(k, "missing") : true;
+    if (v.type != mp_type::str)
+      return fail_type(k, "string", v);
+    if (required && v.u64 == 0)
+      return fail(k, "must not be empty");
+    if (v.u64 > max_bytes)
+      return fail(k, "longer than " + std::to_string(max_bytes) + " bytes");
+    out = v.str();
+    return true;
+  }
+
+  bool uint(key k, uint64_t& out) {
+    const mp_item v = value(k);
+    if (v.type == mp_type::nil)
+      return fail(k, "missing");
+    if (v.type != mp_type::positive)
+      return fail_type(k, "unsigned integer", v);
+    out = v.u64;
+    return true;
+  }
+
+  /// A signed integer field in int64 range; `present` tells whether it was given.
+  bool int64(key k, int64_t& out, bool required, bool& present) {
+    present = false;
+    const mp_item v = value(k);
+    if (v.type == mp_type::nil)
+      return required ? fail(k, "missing") : true;
+    if (v.type == mp_type::positive) {
+      if (v.u64 > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        return fail(k, "out of range");
+      out = v.i64();
+    } else if (v.type == mp_type::negative) {
+      out = v.i64();
+    } else {
+      return fail_type(k, "integer", v);
+    }
+    present = true;
+    return true;
+  }
+
+  /// An account id; an absent optional one stays empty. A present invalid one is kept in `out`
+  /// (the request echoes what was sent).
+  bool account(key k, std::string_view& out, bool required) {
+    if (!str(k, out, required, max_id_bytes))
+      return false;
+    if ((required || !out.empty()) && !valid_account_id(out))
+      return fail(k, "invalid account id " + shown(out) +
+                         ": expected 1..64 bytes of [A-Za-z0-9._:-]");
+    return true;
+  }
+
+  /// A partner id; an absent optional one stays empty.
+  bool partner(key k, std::string_view& out, bool required) {
+    if (!str(k, out, required, max_id_bytes))
+      return false;
+    if ((required || !out.empty()) && !valid_partner_id(out))
+      return fail(k, "invalid partner id " + shown(out) +
+                         ": expected 1..64 bytes of [A-Za-z0-9._-]");
+    return true;
+  }
+
+  bool currency(key k, std::string_view& out) {
+    if (!str(k, out, true, max_id_bytes))
+      return false;
+    if (!valid_currency(out))
+      return fail(k, "invalid currency " + shown(out) + ": expected 3 uppercase letters");
+    return true;
+  }
+
+private:
+  mp_item value(key k) const { return s_.value(k); }
+
+  const scanned& s_;
+  std::string& error_;
+  bool failed_ = false;
+};
+
+/// The txn fields, in the order their problems are reported.
+bool decode_txn(field_checker& f, request_view& r) {
+  std::string_view kind;
+  if (!f.str(key::kind, kind, true, max_id_bytes))
+    return false;
+  if (!parse(kind, r.kind))
+    return f.fail(key::kind, "unknown kind " + shown(kind));
+  const bool rollback = r.kind == txn_kind::rollback;
+  const bool with_partner =
+      r.kind == txn_kind::bet || r.kind == txn_kind::win || r.kind == txn_kind::rollback;
+  return f.str(key::id, r.id, true, max_id_bytes) && f.account(key::account, r.account, true) &&
+         f.currency(key::currency, r.currency) &&
+         f.int64(key::amount, r.amount, !rollback, r.has_amount) &&
+         f.partner(key::partner, r.partner, with_partner) &&
+         f.str(key::round, r.round, false, max_id_bytes) &&
+         f.str(key::game, r.game, false, max_id_bytes) &&
+         f.str(key::ref, r.ref, rollback, max_id_bytes) &&
+         f.account(key::to, r.to, r.kind == txn_kind::transfer);
+}
+
+}  // namespace
+
+decode_status decode_request(std::string_view body, request_view& out,
+                             std::string& error_message) {
+  clear(out);
+  error_message.clear();
+  scanned s;
+  if (!scan(body, s, error_message))
+    return decode_status::malformed;
+  field_checker f{s, error_message};
+
+  // A map with non-string keys is a valid msgpack map: answer bad_request (echoing op and rid
+  // when they are readable) rather than closing the connection.
+  if (s.non_string_key)
+    f.preset("map keys must be strings, got a key of type " +
+             std::string{detail::type_name(s.first_non_string_key)});
+
+  // op and rid first: the error response to any later problem echoes them.
+  std::string_view op;
+  bool op_ok = f.str(key::op, op, true, max_id_bytes);
+  if (op_ok && !parse(op, out.op))
+    op_ok = f.fail(key::op, "unknown op " + shown(op));
+  const bool rid_ok = f.uint(key::rid, out.rid);
+  if (s.non_string_key)
+    return decode_status::bad_request;
+  if (op_ok && rid_ok) {
+    switch (out.op) {
+      case op_kind::hello:
+        f.str(key::token, out.token, true, max_token_bytes);
+        break;
+      case op_kind::open:
+        f.account(key::account, out.account, true) && f.currency(key::currency, out.currency);
+        break;
+      case op_kind::txn:
+        decode_txn(f, out);
+        break;
+      case op_kind::balance:
+      case op_kind::block:
+      case op_kind::unblock:
+        f.account(key::account, out.account, true);
+        break;
+      case op_kind::partner:
+        f.partner(key::partner, out.partner, true);
+        break;
+      case op_kind::snapshot:
+        break;
+    }
+  }
+  return f.failed() ? decode_status::bad_request : decode_status::ok;
+}
+
+decode_status decode_request(std::string_view body, request& out, std::string& error_message) {
+  request_view view;
+  const decode_status st = decode_request(body, view, error_message);
+  assign(out, view);  // on failure too: the fields read before the problem, as always
+  return st;
+}
+
+}  // namespace settle::protocol

@@ -1,0 +1,168 @@
+// Response frames, written straight into the output buffer. encode_txn_result and encode_error
+// are the engine's hot answers; encode_response uses them for those cases, so there is one
+// encoding of each answer.
+#include "protocol/codec.hpp"
+#include "protocol/msgpack_writer.hpp"
+
+namespace settle::protocol {
+
+namespace {
+
+using detail::mp_writer;
+using detail::write_frame;
+
+/// Room for one pair: a key (at most 15 bytes: fixstr header + "rollback_count") and a value's
+/// header or integer (at most 9 bytes); string values add their length on top.
+constexpr size_t pair_bytes = 32;
+constexpr size_t map_bytes(size_t pairs) {
+  return mp_writer::max_map_header_bytes + pairs * pair_bytes;
+}
+
+void kv(mp_writer& w, std::string_view k, std::string_view v) {
+  w.str(k);
+  w.str(v);
+}
+
+void kv_uint(mp_writer& w, std::string_view k, uint64_t v) {
+  w.str(k);
+  w.uint(v);
+}
+
+void kv_int(mp_writer& w, std::string_view k, int64_t v) {
+  w.str(k);
+  w.sint(v);
+}
+
+void kv_bool(mp_writer& w, std::string_view k, bool v) {
+  w.str(k);
+  w.boolean(v);
+}
+
+}  // namespace
+
+void encode_txn_result(uint64_t rid, txn_status status, int64_t balance, uint64_t version,
+                       std::vector<char>& out) {
+  const std::string_view name = to_string(status);
+  write_frame(out, map_bytes(5) + name.size(), [&](mp_writer& w) {
+    w.map_header(5);
+    kv_uint(w, "rid", rid);
+    kv_bool(w, "ok", true);
+    kv(w, "status", name);
+    kv_int(w, "balance", balance);
+    kv_uint(w, "version", version);
+  });
+}
+
+void encode_error(op_kind /*op*/, uint64_t rid, error_code code, std::string_view message,
+                  bool has_balance, int64_t balance, uint64_t version, std::vector<char>& out) {
+  const std::string_view name = to_string(code);
+  write_frame(out, map_bytes(7) + name.size() + message.size(), [&](mp_writer& w) {
+    w.map_header(5 + (has_balance ? 2 : 0));
+    kv_uint(w, "rid", rid);
+    kv_bool(w, "ok", false);
+    kv(w, "error", name);
+    kv(w, "message", message);
+    kv_bool(w, "retryable", is_retryable(code));
+    if (has_balance) {
+      kv_int(w, "balance", balance);
+      kv_uint(w, "version", version);
+    }
+  });
+}
+
+void encode_response(const response& r, std::vector<char>& out) {
+  if (!r.ok()) {
+    encode_error(r.op, r.rid, r.error, r.message, r.has_balance, r.balance, r.version, out);
+    return;
+  }
+  // Room for the enum names written below (role, kind, status: at most 8 bytes each).
+  constexpr size_t names = 32;
+  const size_t strings = r.partner.size() + r.account.size() + r.currency.size();
+  switch (r.op) {
+    case op_kind::txn:
+      encode_txn_result(r.rid, r.outcome, r.balance, r.version, out);
+      return;
+    case op_kind::hello:
+      write_frame(out, map_bytes(5) + names + r.partner.size(), [&](mp_writer& w) {
+        const bool bound = r.granted_role == role::partner;
+        w.map_header(4 + (bound ? 1 : 0));
+        kv_uint(w, "rid", r.rid);
+        kv_bool(w, "ok", true);
+        kv(w, "role", to_string(r.granted_role));
+        if (bound)
+          kv(w, "partner", r.partner);
+        kv_uint(w, "version", r.protocol_version);
+      });
+      return;
+    case op_kind::open:
+      write_frame(out, map_bytes(5) + names + strings, [&](mp_writer& w) {
+        w.map_header(5);
+        kv_uint(w, "rid", r.rid);
+        kv_bool(w, "ok", true);
+        kv(w, "account", r.account);
+        kv(w, "currency", r.currency);
+        kv(w, "kind", to_string(r.kind));
+      });
+      return;
+    case op_kind::balance:
+      write_frame(out, map_bytes(8) + names + strings, [&](mp_writer& w) {
+        w.map_header(8);
+        kv_uint(w, "rid", r.rid);
+        kv_bool(w, "ok", true);
+        kv(w, "account", r.account);
+        kv(w, "currency", r.currency);
+        kv(w, "kind", to_string(r.kind));
+        kv(w, "status", to_string(r.status));
+        kv_int(w, "balance", r.balance);
+        kv_uint(w, "version", r.version);
+      });
+      return;
+    case op_kind::block:
+    case op_kind::unblock:
+      write_frame(out, map_bytes(5) + names + strings, [&](mp_writer& w) {
+        w.map_header(5);
+        kv_uint(w, "rid", r.rid);
+        kv_bool(w, "ok", true);
+        kv(w, "account", r.account);
+        kv(w, "status", to_string(r.status));
+        kv_uint(w, "version", r.version);
+      });
+      return;
+    case op_kind::partner: {
+      size_t room = map_bytes(4) + strings + mp_writer::max_map_header_bytes;  // + array header
+      for (const auto& t : r.totals)
+        room += map_bytes(8) + t.currency.size();
+      write_frame(out, room, [&](mp_writer& w) {
+        w.map_header(4);
+        kv_uint(w, "rid", r.rid);
+        kv_bool(w, "ok", true);
+        kv(w, "partner", r.partner);
+        w.str("totals");
+        w.array_header(static_cast<uint32_t>(r.totals.size()));
+        for (const auto& t : r.totals) {
+          w.map_header(8);
+          kv(w, "currency", t.currency);
+          kv_int(w, "bets", t.bets);
+          kv_int(w, "wins", t.wins);
+          kv_int(w, "rollbacks", t.rollbacks);
+          kv_uint(w, "bet_count", t.bet_count);
+          kv_uint(w, "win_count", t.win_count);
+          kv_uint(w, "rollback_count", t.rollback_count);
+          kv_int(w, "ggr", t.ggr);
+        }
+      });
+      return;
+    }
+    case op_kind::snapshot:
+      write_frame(out, map_bytes(2), [&](mp_writer& w) {
+        w.map_header(2);
+        kv_uint(w, "rid", r.rid);
+        kv_bool(w, "ok", true);
+      });
+      return;
+  }
+  // An op outside the enumeration: an empty body, as the msgpack-c encoder wrote.
+  write_frame(out, 0, [](mp_writer&) {});
+}
+
+}  // namespace settle::protocol
