@@ -37,9 +37,10 @@ engine::engine(caf::actor_system& sys, engine_options opts, engine_seed seed)
                                 std::to_string(seed.accounts.size()) + " shards, not " +
                                 std::to_string(opts.shards));
   seed.accounts.resize(opts.shards);
+  ids_->reserve(seed.ids.size());
   for (auto& [key, entry] : seed.ids)
-    ids_->put(ledger::hash_id_key(key), std::move(entry));
-  seed.ids.clear();
+    ids_->put(key, std::move(entry));
+  seed.ids = {};
   // Handles are filled before any request can arrive; actors read them only in handlers.
   routes_->snapshotter = sys.spawn<snapshot_actor>(std::move(opts.snapshot));
   routes_->timers = sys.spawn<timer_relay>();

@@ -21,7 +21,7 @@ namespace settle::actors {
 /// Durable state the engine starts from (moved into its actors).
 struct engine_seed {
   std::vector<ledger_shard::account_map> accounts;  // per shard, or empty
-  std::vector<std::pair<std::string, ledger::id_entry>> ids;
+  ledger::id_map ids;
   std::map<std::pair<std::string, ledger::currency_code>, ledger::clearing_account> clearing;
 };
 

@@ -7,6 +7,7 @@
 #include <cassert>
 #include <chrono>
 
+#include <absl/container/inlined_vector.h>
 #include <caf/all.hpp>
 
 #include "ledger/id_store.hpp"
@@ -169,11 +170,25 @@ void ledger_shard::on_exit() {
 void ledger_shard::take(held_batch batch) {
   batches_.push_back(std::move(batch));
   auto& b = batches_.back();
+  // The id store and the accounts are far bigger than the caches: start loading what the
+  // whole batch touches before applying it, so the misses overlap instead of queueing one
+  // after another (measured with bench/micro/apply_bench.cpp: about a third less per bet).
+  // Local, not a member: a transfer that ends while this batch is handled takes the
+  // requests parked behind it (take() again).
+  absl::InlinedVector<ledger::id_hash, 64> keys(b.requests.size());
+  for (uint32_t i = 0; i < b.requests.size(); ++i) {
+    const auto& r = b.requests[i];
+    if (r.op != op_kind::txn)
+      continue;
+    keys[i] = ledger::hash_id(ledger::id_namespace(r), r.id);
+    ids_->prefetch(keys[i]);
+    accounts_.prefetch(ledger::key(r.account));
+  }
   for (uint32_t i = 0; i < b.requests.size(); ++i)
-    handle(b, i);
+    handle(b, i, keys[i]);
 }
 
-void ledger_shard::handle(held_batch& b, uint32_t i) {
+void ledger_shard::handle(held_batch& b, uint32_t i, const ledger::id_hash& key) {
   const auto& r = b.requests[i];
   if (in_doubt_from_ != 0) {
     reply out = unavailable(in_doubt_message);
@@ -190,7 +205,7 @@ void ledger_shard::handle(held_batch& b, uint32_t i) {
   }
   switch (r.op) {
     case op_kind::txn:
-      return on_txn(b, i);
+      return on_txn(b, i, key);
     case op_kind::open:
       return on_open(b, i);
     case op_kind::balance:

@@ -44,14 +44,14 @@ struct ledger_shard_setup {
   std::shared_ptr<ledger::id_store> ids;  // shared by every shard
   std::shared_ptr<persistence::journal_writer> journal;  // null: nothing is journaled
   ledger_shard_options opts;
-  absl::flat_hash_map<std::string, ledger::account_state> accounts;  // recovered
+  ledger::account_map accounts;  // recovered
 };
 
 /// The actor. Sessions send request_batch messages and get reply_batch messages back; tools
 /// and tests may send one protocol::request and get a protocol::response.
 class ledger_shard : public caf::io::broker {
 public:
-  using account_map = absl::flat_hash_map<std::string, ledger::account_state>;
+  using account_map = ledger::account_map;
 
   ledger_shard(caf::actor_config& cfg, ledger_shard_setup setup);
 
@@ -124,7 +124,8 @@ private:
 
   // -- intake (ledger_shard.cpp) --
   void take(held_batch batch);
-  void handle(held_batch& b, uint32_t i);
+  /// `key`: the id's hash (txn requests), computed when the batch was prefetched.
+  void handle(held_batch& b, uint32_t i, const ledger::id_hash& key);
   /// Answers at once (nothing was applied, nothing to wait for).
   void answer_now(held_batch& b, uint32_t i, reply r);
   /// Queues an answer behind the journal: `it` carries the effects of the request.
@@ -153,7 +154,7 @@ private:
   void drop_released_batches();
 
   // -- rules (shard_txn.cpp) --
-  void on_txn(held_batch& b, uint32_t i);
+  void on_txn(held_batch& b, uint32_t i, const ledger::id_hash& key);
   void on_simple(held_batch& b, uint32_t i, const ledger::id_hash& key, uint64_t fp);
   void on_rollback(held_batch& b, uint32_t i, const ledger::id_hash& key, uint64_t fp);
   void on_open(held_batch& b, uint32_t i);

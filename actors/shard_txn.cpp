@@ -90,7 +90,7 @@ persistence::record_view ledger_shard::leg_record(const protocol::request_view& 
   return rec;
 }
 
-void ledger_shard::on_txn(held_batch& b, uint32_t i) {
+void ledger_shard::on_txn(held_batch& b, uint32_t i, const ledger::id_hash& key) {
   const auto& r = b.requests[i];
   const bool amount_given = r.kind != txn_kind::rollback || r.has_amount;
   if (amount_given && (r.amount <= 0 || r.amount > opts_.max_amount))
@@ -105,7 +105,6 @@ void ledger_shard::on_txn(held_batch& b, uint32_t i) {
   if (r.kind == txn_kind::transfer && r.to == r.account)
     return refuse(b, i, error_code::bad_request,
                   "field 'to': a transfer needs two different accounts");
-  auto key = ledger::hash_id(ledger::id_namespace(r), r.id);
   auto fp = ledger::fingerprint(r);
   switch (r.kind) {
     case txn_kind::rollback:

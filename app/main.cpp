@@ -16,6 +16,14 @@
 #include "gateway/session.hpp"
 #include "persistence/durable_store.hpp"
 
+// jemalloc's options (read at start-up when it is the allocator; ignored otherwise): huge
+// pages for the id store's tables and the accounts, and purging in a background thread rather
+// than in the I/O thread. Measured: p99 at half of peak 37 ms -> 14 ms (docs/performance.md).
+extern "C" {
+// NOLINTNEXTLINE: the symbol name is jemalloc's interface
+const char* malloc_conf = "thp:always,metadata_thp:auto,background_thread:true";
+}
+
 namespace {
 
 volatile std::sig_atomic_t stop_requested = 0;
@@ -70,9 +78,7 @@ settle::persistence::durable_store_options store_options_from(
 settle::actors::engine_seed seed_from(settle::persistence::durable_image img) {
   settle::actors::engine_seed seed;
   seed.accounts = std::move(img.accounts);
-  seed.ids.reserve(img.ids.size());
-  for (auto& entry : img.ids)
-    seed.ids.emplace_back(entry.first, std::move(entry.second));
+  seed.ids = std::move(img.ids);
   seed.clearing = std::move(img.clearing);
   return seed;
 }

@@ -18,8 +18,7 @@
 # Usage: bench/compare.sh [SECONDS]   (measured seconds per run, default 10)
 # Environment:
 #   SETTLE_BENCH_ACCOUNTS       players (default 1000000)
-#   SETTLE_BENCH_WARMUP_S       unmeasured seconds before each run (default 8: settled
-#                               passivates the actors its setup activated)
+#   SETTLE_BENCH_WARMUP_S       unmeasured seconds before each run (default 3)
 #   SETTLE_BENCH_RESULTS        JSON lines, one per run (default bench/results/latest.jsonl)
 #   SETTLE_BENCH_LOADGEN_ARGS   extra settle-loadgen options for every run, e.g. "--zipf-s 0"
 #   SETTLE_BENCH_PG_OPTIONS     PostgreSQL server settings (default below)
@@ -30,7 +29,7 @@ cd "$(dirname "$0")/.."
 
 seconds="${1:-10}"
 accounts="${SETTLE_BENCH_ACCOUNTS:-1000000}"
-warmup="${SETTLE_BENCH_WARMUP_S:-8}"
+warmup="${SETTLE_BENCH_WARMUP_S:-3}"
 results="${SETTLE_BENCH_RESULTS:-bench/results/latest.jsonl}"
 read -r -a extra_args <<<"${SETTLE_BENCH_LOADGEN_ARGS:-}"
 pg_bin="${SETTLE_PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -95,8 +94,11 @@ start_redis() {
   local port
   port=$(free_port)
   mkdir -p "$work/redis"
+  # The same AOF settings as settled's embedded Redis (rewrite only past 1 GiB): the default
+  # 64 MB would fork a rewrite every few seconds of this load and stall the machine.
   redis-server --port "$port" --bind 127.0.0.1 --dir "$work/redis" --appendonly yes \
-    --appendfsync everysec --save "" --daemonize no --protected-mode yes \
+    --appendfsync everysec --auto-aof-rewrite-min-size 1gb --save "" --daemonize no \
+    --protected-mode yes \
     --logfile "$work/redis/redis.log" &
   redis_pid=$!
   for _ in $(seq 100); do
@@ -192,6 +194,8 @@ run_load "$run_b" "postgres async" "async commit (WAL writer)" "${pg_async[@]}" 
 stop_postgres
 
 echo
+echo "$(date -u +%Y-%m-%d), $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem:/{print $2}') GiB;" \
+  "load generator, servers and Redis on this machine"
 echo "$accounts accounts, $seconds s measured after $warmup s warm-up per run; JSON lines: $results"
 python3 - "$results" <<'EOF'
 import json, sys

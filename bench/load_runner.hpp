@@ -22,6 +22,7 @@ struct load_options {
   int threads = 2;        // load threads; each drives its share of the connections
   int depth = 64;         // closed loop: in flight per connection; open loop: at most
   double rate_per_s = 0;  // > 0: open loop at this total offered rate
+  int tick_us = 100;      // open loop: a thread wakes at most this often to send what is due
   double duration_s = 10;
   double warmup_s = 1;
   bool progress = true;   // a line per second on stderr

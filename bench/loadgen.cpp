@@ -63,6 +63,10 @@ int main(int argc, char** argv) {
                  "open loop: offered transactions per second over all connections (0: closed "
                  "loop)")
       ->capture_default_str()->check(CLI::Range(0.0, 1e9));
+  app.add_option("--tick-us", o.run.tick_us,
+                 "open loop: a load thread wakes at most this often and sends what is due "
+                 "(latency still counts from each request's schedule)")
+      ->capture_default_str()->check(CLI::Range(1, 1'000'000));
   app.add_option("--duration-s", o.run.duration_s, "measured seconds")
       ->capture_default_str()->check(CLI::Range(0.001, 1e6));
   app.add_option("--warmup-s", o.run.warmup_s, "unmeasured seconds before the measured ones")

@@ -25,10 +25,12 @@ size_t utf8_length(std::string_view s, size_t i) {
   return n;
 }
 
+}  // namespace
+
 // Hand-written: a few lines for flat objects, instead of a JSON library dependency. Text on
 // the wire is bytes; bytes that are not valid UTF-8 are escaped as the code points of the
 // same value (\u0080..\u00ff) so the output is always valid JSON.
-std::string quote(std::string_view s) {
+std::string json_quote(std::string_view s) {
   std::string out = "\"";
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
@@ -55,11 +57,10 @@ std::string quote(std::string_view s) {
   return out + "\"";
 }
 
-}  // namespace
 
 std::string to_json(const protocol::response& r) {
   std::string out = fmt::format("{{\"rid\":{},\"ok\":{}", r.rid, r.ok() ? "true" : "false");
-  auto str = [&](const char* k, std::string_view v) { out += fmt::format(",\"{}\":{}", k, quote(v)); };
+  auto str = [&](const char* k, std::string_view v) { out += fmt::format(",\"{}\":{}", k, json_quote(v)); };
   auto num = [&](const char* k, auto v) { out += fmt::format(",\"{}\":{}", k, v); };
   if (!r.ok()) {
     str("error", protocol::to_string(r.error));
@@ -110,7 +111,7 @@ std::string to_json(const protocol::response& r) {
         out += fmt::format(
             "{}{{\"currency\":{},\"bets\":{},\"wins\":{},\"rollbacks\":{},\"bet_count\":{},"
             "\"win_count\":{},\"rollback_count\":{},\"ggr\":{}}}",
-            i ? "," : "", quote(t.currency), t.bets, t.wins, t.rollbacks, t.bet_count,
+            i ? "," : "", json_quote(t.currency), t.bets, t.wins, t.rollbacks, t.bet_count,
             t.win_count, t.rollback_count, t.ggr);
       }
       out += "]";

@@ -2,10 +2,15 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "protocol/messages.hpp"
 
 namespace settle::client {
+
+/// `s` as a JSON string literal (quotes included); bytes that are not valid UTF-8 become the
+/// code points of the same value, so the output is always valid JSON.
+std::string json_quote(std::string_view s);
 
 /// JSON text of `r`, with the keys the wire uses for its op.
 std::string to_json(const protocol::response& r);

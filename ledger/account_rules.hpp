@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include <absl/container/flat_hash_map.h>
+
 #include "ledger/currency.hpp"
 #include "protocol/messages.hpp"
 
@@ -22,6 +24,10 @@ struct account_state {
   account_kind kind = account_kind::player;
   account_status status = account_status::active;
 };
+
+/// Player accounts by id: what a ledger shard holds, idle or busy (about 60 bytes of slot
+/// per account plus the table's spare room; ids longer than 15 bytes add a heap copy).
+using account_map = absl::flat_hash_map<std::string, account_state>;
 
 /// Which side of a transaction an account is on.
 enum class leg_side : uint8_t { debit, credit };

@@ -78,6 +78,14 @@ id_store::id_store(size_t stripes) {
   shift_ = 64 - bits;
 }
 
+void id_store::reserve(size_t total) {
+  const size_t per_stripe = total / stripes_.size() + total / stripes_.size() / 8 + 1;
+  for (auto& s : stripes_) {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.entries.reserve(per_stripe);
+  }
+}
+
 void id_store::put(const id_hash& key, id_entry entry) {
   with(key, [&](map& m) { m.insert_or_assign(key, std::move(entry)); });
 }

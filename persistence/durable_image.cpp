@@ -71,9 +71,9 @@ void fold_player(durable_image& img, const ledger::account_state& acc, const jou
     e.amount = -r.amount;
     e.currency = acc.currency;
   }
-  img.ids[ledger::id_key(r.id_namespace, r.txn_id)] = std::move(e);
+  img.ids[ledger::hash_id(r.id_namespace, r.txn_id)] = std::move(e);
   if (r.kind == txn_kind::rollback) {
-    auto bet = img.ids.find(ledger::id_key(r.id_namespace, r.ref));
+    auto bet = img.ids.find(ledger::hash_id(r.id_namespace, r.ref));
     if (bet != img.ids.end())
       bet->second.rolled_back = true;
   }
@@ -86,7 +86,7 @@ void fold_transfer_leg(durable_image& img, const journal_record& r) {
   std::string key = ledger::id_key("", r.txn_id);
   switch (r.role) {
     case leg_role::transfer_debit: {
-      img.ids[ledger::id_key(r.id_namespace, r.txn_id)] = done_entry(r, txn_status::applied);
+      img.ids[ledger::hash_id(r.id_namespace, r.txn_id)] = done_entry(r, txn_status::applied);
       auto& t = img.transfers[key];
       t.debit_seen = true;
       t.source = r.account;
@@ -118,7 +118,7 @@ void fold_transfer_leg(durable_image& img, const journal_record& r) {
     }
     case leg_role::transfer_refund:
       // A refused transfer is not remembered: a retry of its id is a new attempt.
-      img.ids.erase(ledger::id_key(r.id_namespace, r.txn_id));
+      img.ids.erase(ledger::hash_id(r.id_namespace, r.txn_id));
       img.transfers.erase(key);
       break;
     case leg_role::player:
@@ -157,7 +157,7 @@ void fold_note(durable_image& img, uint32_t shard, const journal_record& r) {
   if (r.amount != 0)
     fail(r, "note with amount " + std::to_string(r.amount) + " (version " +
                 std::to_string(r.version_after) + ")");
-  img.ids.try_emplace(ledger::id_key(r.id_namespace, r.txn_id), done_entry(r, r.outcome));
+  img.ids.try_emplace(ledger::hash_id(r.id_namespace, r.txn_id), done_entry(r, r.outcome));
   if (r.outcome == txn_status::noop && r.kind == txn_kind::rollback) {
     // A rollback that found no bet: the tombstone refuses the bet if it arrives later.
     ledger::id_entry t;
@@ -166,7 +166,7 @@ void fold_note(durable_image& img, uint32_t shard, const journal_record& r) {
     t.account = r.account;
     t.currency = acc.currency;
     t.created_at_s = r.at_unix_ms / 1000;
-    img.ids.try_emplace(ledger::id_key(r.id_namespace, r.ref), std::move(t));
+    img.ids.try_emplace(ledger::hash_id(r.id_namespace, r.ref), std::move(t));
   }
 }
 

@@ -42,9 +42,9 @@ struct open_transfer {
 struct durable_image {
   uint32_t shards = 0;
   // Per shard, account id -> state.
-  std::vector<absl::flat_hash_map<std::string, ledger::account_state>> accounts;
-  // Key = ledger::id_key(namespace, id); only done entries and tombstones.
-  absl::flat_hash_map<std::string, ledger::id_entry> ids;
+  std::vector<ledger::account_map> accounts;
+  // Key = ledger::hash_id(namespace, id); only done entries and tombstones.
+  ledger::id_map ids;
   // (partner or "" for the house, currency) -> clearing account.
   std::map<std::pair<std::string, ledger::currency_code>, ledger::clearing_account> clearing;
   // Key = id_key("", txn id): debit without credit/refund, or credit before its debit.

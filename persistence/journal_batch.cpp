@@ -2,13 +2,13 @@
 
 #include <msgpack.hpp>
 
-#include "ledger/stable_hash.hpp"
+#include "ledger/content_hash.hpp"
 
 namespace settle::persistence {
 
 namespace {
 
-constexpr uint32_t format_version = 2;  // 2: typed records (open, status, txn legs)
+constexpr uint32_t format_version = 3;  // 2: typed records; 3: XXH3-64 seal
 constexpr size_t record_fields = 17;
 
 struct string_sink {
@@ -125,7 +125,7 @@ void begin_batch(std::string& out, uint32_t shard, uint64_t seq, uint64_t prev_h
 }
 
 uint64_t end_batch(std::string& out) {
-  uint64_t hash = ledger::stable_hash(out);
+  uint64_t hash = ledger::content_hash(out);
   string_sink sink{out};
   msgpack::packer<string_sink> pk{sink};
   pk.pack_fix_uint64(hash);  // fixed width: the hashed prefix ends exactly 9 bytes early
@@ -191,7 +191,7 @@ bool decode_batch(std::string_view bytes, journal_batch& out, uint64_t& hash, st
     why = "batch header is malformed";
     return false;
   }
-  hash = ledger::stable_hash(bytes.substr(0, bytes.size() - hash_bytes));
+  hash = ledger::content_hash(bytes.substr(0, bytes.size() - hash_bytes));
   if (hash != stored_hash) {
     why = "checksum mismatch";
     return false;

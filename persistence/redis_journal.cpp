@@ -214,12 +214,16 @@ bool redis_journal_writer::append(journal_chunk chunk) {
 void redis_journal_writer::report(const chunk_range& r, durability d) {
   if (d == durability::failed)
     failed_below_[r.shard] = std::max(failed_below_[r.shard], r.max_epoch + 1);
-  if (d == durability::durable) {
+  chunk_outcome done;
+  {
+    // A copy under the lock: attach() may replace it meanwhile (a shard going away).
     std::lock_guard<std::mutex> lock(mutex_);
-    records_ += r.records;
+    if (d == durability::durable)
+      records_ += r.records;
+    done = outcomes_[r.shard];
   }
-  if (outcomes_[r.shard])
-    outcomes_[r.shard](r.first, r.last, d);
+  if (done)
+    done(r.first, r.last, d);
 }
 
 void redis_journal_writer::write(std::vector<journal_chunk>& batch) {
@@ -322,8 +326,7 @@ void redis_journal_writer::write(std::vector<journal_chunk>& batch) {
     ctx_ = nullptr;
     synced_ = false;
     for (auto& d : in_doubt_)
-      if (outcomes_[d.chunks.shard])
-        outcomes_[d.chunks.shard](d.chunks.first, d.chunks.last, durability::uncertain);
+      report(d.chunks, durability::uncertain);
   }
 }
 

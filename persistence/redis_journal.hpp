@@ -93,7 +93,7 @@ private:
 
   redis_journal_options opts_;
   std::vector<std::string> keys_;
-  std::vector<chunk_outcome> outcomes_;  // per shard; set by attach() before its appends
+  std::vector<chunk_outcome> outcomes_;  // per shard, under mutex_ (attach() and report())
   redisContext* ctx_ = nullptr;  // writer thread only (after construction)
   std::vector<uint64_t> seq_;    // per shard; writer thread only
   std::vector<uint64_t> prev_hash_;

@@ -2,25 +2,32 @@
 
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <hiredis/hiredis.h>
 #include <msgpack.hpp>
 
-#include "ledger/stable_hash.hpp"
+#include "ledger/content_hash.hpp"
 #include "persistence/journal_batch.hpp"
 
 namespace settle::persistence {
 
 namespace {
 
-constexpr uint32_t snapshot_format = 1;
+constexpr uint32_t snapshot_format = 2;  // 2: ids by their 128-bit hash, XXH3-64 seal
 constexpr size_t chunk_limit = 8u << 20;  // Redis copes with far more; this bounds memory
 constexpr size_t chunk_header_room = 64;  // header and checksum around the items
-constexpr size_t journal_page = 1000;
+constexpr size_t journal_page = 64;  // batches per XRANGE: a few MB decoded at a time
 constexpr int load_attempts = 10;  // tries when a concurrent snapshot moved the head
 
 const std::string meta_key = "settle:meta";
@@ -134,7 +141,7 @@ bool parse_head(const std::string& head, uint64_t& gen, uint32_t& chunks) {
 
 // ---------------------------------------------------------------------------------------
 // Snapshot encoding: chunk = msgpack [format, gen, index, [items...], hash], where hash is
-// stable_hash of every byte before it (a fixed-width uint64, like journal batches). Gen and
+// content_hash of every byte before it (a fixed-width uint64, like journal batches). Gen and
 // index are inside the hashed bytes, so a chunk cannot pass for another one.
 
 struct string_sink {
@@ -180,7 +187,7 @@ public:
     pk.pack(chunks_);
     pk.pack_array(items_);
     chunk += body_;
-    pk.pack_fix_uint64(ledger::stable_hash(chunk));
+    pk.pack_fix_uint64(ledger::content_hash(chunk));
     c_.run({"SET", chunk_key(gen_, chunks_), chunk});
     bytes_ += chunk.size();
     ++chunks_;
@@ -239,8 +246,9 @@ void write_items(chunk_writer& w, const durable_image& img) {
   // Every id_entry field but `stalled`, which only pending entries (never in an image) use.
   for (const auto& [key, e] : img.ids) {
     auto& pk = w.item();
-    pack_tag(pk, item::id, 13);
-    pack_str(pk, key);
+    pack_tag(pk, item::id, 14);
+    pk.pack(key.hi);
+    pk.pack(key.lo);
     pk.pack(e.fingerprint);
     pk.pack(e.created_at_s);
     pk.pack(e.amount);
@@ -439,7 +447,9 @@ void read_item(const msgpack::object& o, const std::string& where, uint32_t inde
       break;
     }
     case item::id: {
-      auto key = f.str();
+      ledger::id_hash key;
+      key.hi = f.num<uint64_t>();
+      key.lo = f.num<uint64_t>();
       ledger::id_entry e;
       e.fingerprint = f.num<uint64_t>();
       e.created_at_s = f.num<int64_t>();
@@ -453,7 +463,7 @@ void read_item(const msgpack::object& o, const std::string& where, uint32_t inde
       e.outcome = f.enumerator(protocol::txn_status::noop);
       e.rolled_back = f.flag();
       e.has_amount = f.flag();
-      if (!img.ids.emplace(std::move(key), std::move(e)).second)
+      if (!img.ids.emplace(key, std::move(e)).second)
         f.bad("id listed twice");
       ++seen.ids;
       break;
@@ -522,9 +532,124 @@ void read_item(const msgpack::object& o, const std::string& where, uint32_t inde
   throw std::runtime_error("snapshot " + where + ": " + why);
 }
 
+/// Runs a producer on its own thread, at most two results ahead of the caller. Recovery
+/// uses it so that fetching and decoding the next piece (a snapshot chunk, a journal page)
+/// overlaps with folding the current one into the image, which is where the time goes; the
+/// other core is idle otherwise.
+template <class T>
+class read_ahead {
+public:
+  /// `produce(emit)` calls `emit(value)` for each result in order; emit returns false once the
+  /// caller has stopped listening. What `produce` throws is rethrown by next().
+  using emitter = std::function<bool(T)>;
+  explicit read_ahead(std::function<void(const emitter&)> produce)
+      : thread_([this, produce = std::move(produce)] { run(produce); }) {}
+  ~read_ahead() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+  read_ahead(const read_ahead&) = delete;
+  read_ahead& operator=(const read_ahead&) = delete;
+
+  /// The next result; rethrows what the producer threw; nullopt once it has finished.
+  std::optional<T> next() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return !ready_.empty() || finished_; });
+    if (ready_.empty()) {
+      if (error_)
+        std::rethrow_exception(error_);
+      return std::nullopt;
+    }
+    T v = std::move(ready_.front());
+    ready_.pop_front();
+    changed_.notify_all();
+    return v;
+  }
+
+private:
+  void run(const std::function<void(const emitter&)>& produce) {
+    std::exception_ptr error;
+    try {
+      produce([this](T v) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [&] { return stopping_ || ready_.size() < 2; });
+        if (stopping_)
+          return false;
+        ready_.push_back(std::move(v));
+        changed_.notify_all();
+        return true;
+      });
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    error_ = error;
+    finished_ = true;
+    changed_.notify_all();
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<T> ready_;
+  std::exception_ptr error_;
+  bool stopping_ = false, finished_ = false;
+  std::thread thread_;  // last: started once the rest is built
+};
+
+/// Fetches one snapshot chunk, checks its checksum and unpacks it.
+msgpack::object_handle read_chunk(connection& c, const std::string& head, uint64_t gen,
+                                  uint32_t i) {
+  std::string where = "generation " + std::to_string(gen) + ", chunk " + std::to_string(i);
+  auto r = c.run({"GET", chunk_key(gen, i)});
+  if (r->type != REDIS_REPLY_STRING)
+    chunk_problem(c, head, where, "missing");
+  std::string_view bytes{r->str, r->len};
+  constexpr size_t hash_bytes = 9;  // 0xcf + 8 bytes
+  if (bytes.size() <= hash_bytes)
+    chunk_problem(c, head, where, "truncated");
+  // The checksum first, read straight from the last 9 bytes: nothing of a damaged chunk is
+  // interpreted.
+  uint64_t stored_hash = 0;
+  if (static_cast<uint8_t>(bytes[bytes.size() - hash_bytes]) != 0xcf)
+    chunk_problem(c, head, where, "no checksum at the end");
+  for (size_t k = bytes.size() - 8; k < bytes.size(); ++k)
+    stored_hash = (stored_hash << 8) | static_cast<uint8_t>(bytes[k]);
+  if (stored_hash != ledger::content_hash(bytes.substr(0, bytes.size() - hash_bytes)))
+    chunk_problem(c, head, where, "checksum mismatch");
+  msgpack::object_handle oh;
+  try {
+    size_t offset = 0;
+    msgpack::unpack(oh, bytes.data(), bytes.size(), offset);
+    if (offset != bytes.size())
+      chunk_problem(c, head, where, "trailing bytes");
+  } catch (const msgpack::unpack_error& e) {
+    chunk_problem(c, head, where, std::string{"not valid msgpack ("} + e.what() + ")");
+  }
+  return oh;
+}
+
+/// Starts loading the accounts table slot of an account item ahead of its insert: the table
+/// of millions of accounts is far bigger than the caches.
+void prefetch_account(const msgpack::object& o, durable_image& img) {
+  if (o.type != msgpack::type::ARRAY || o.via.array.size < 3)
+    return;
+  const auto* f = o.via.array.ptr;
+  if (f[0].type != msgpack::type::POSITIVE_INTEGER ||
+      f[0].via.u64 != static_cast<uint64_t>(item::account) ||
+      f[1].type != msgpack::type::POSITIVE_INTEGER || f[1].via.u64 >= img.accounts.size() ||
+      f[2].type != msgpack::type::STR)
+    return;
+  img.accounts[f[1].via.u64].prefetch(absl::string_view{f[2].via.str.ptr, f[2].via.str.size});
+}
+
 /// Loads the snapshot `head` names. Throws head_moved if a chunk is missing or damaged and
 /// the head has changed meanwhile (a newer snapshot replaced it); runtime_error otherwise.
-durable_image read_snapshot(connection& c, const std::string& head, uint32_t shards) {
+durable_image read_snapshot(const redis_address& addr, const std::string& head,
+                            uint32_t shards) {
   if (head.empty())
     return durable_image{shards};
   uint64_t gen = 0;
@@ -534,36 +659,19 @@ durable_image read_snapshot(connection& c, const std::string& head, uint32_t sha
   durable_image img;
   snapshot_counts announced, seen;
   bool header_seen = false, trailer_seen = false;
+  read_ahead<msgpack::object_handle> reader{[&addr, &head, gen, chunks](const auto& emit) {
+    connection c{addr};  // a connection of the reader thread's own
+    for (uint32_t i = 0; i < chunks && emit(read_chunk(c, head, gen, i)); ++i) {
+    }
+  }};
   for (uint32_t i = 0; i < chunks; ++i) {
     std::string where = "generation " + std::to_string(gen) + ", chunk " + std::to_string(i);
-    auto r = c.run({"GET", chunk_key(gen, i)});
-    if (r->type != REDIS_REPLY_STRING)
-      chunk_problem(c, head, where, "missing");
-    std::string_view bytes{r->str, r->len};
-    constexpr size_t hash_bytes = 9;  // 0xcf + 8 bytes
-    if (bytes.size() <= hash_bytes)
-      chunk_problem(c, head, where, "truncated");
-    // The checksum first, read straight from the last 9 bytes: nothing of a damaged chunk
-    // is interpreted.
-    uint64_t stored_hash = 0;
-    if (static_cast<uint8_t>(bytes[bytes.size() - hash_bytes]) != 0xcf)
-      chunk_problem(c, head, where, "no checksum at the end");
-    for (size_t k = bytes.size() - 8; k < bytes.size(); ++k)
-      stored_hash = (stored_hash << 8) | static_cast<uint8_t>(bytes[k]);
-    if (stored_hash != ledger::stable_hash(bytes.substr(0, bytes.size() - hash_bytes)))
-      chunk_problem(c, head, where, "checksum mismatch");
-    msgpack::object_handle oh;
-    try {
-      size_t offset = 0;
-      msgpack::unpack(oh, bytes.data(), bytes.size(), offset);
-      if (offset != bytes.size())
-        chunk_problem(c, head, where, "trailing bytes");
-    } catch (const msgpack::unpack_error& e) {
-      chunk_problem(c, head, where, std::string{"not valid msgpack ("} + e.what() + ")");
-    }
-    const msgpack::object& top = oh.get();
+    auto oh = reader.next();
+    if (!oh)
+      throw std::runtime_error("snapshot " + where + ": not read");
+    const msgpack::object& top = oh->get();
     if (top.type != msgpack::type::ARRAY || top.via.array.size != 5)
-      chunk_problem(c, head, where, "not a 5-element chunk");
+      throw std::runtime_error("snapshot " + where + ": not a 5-element chunk");
     fields f{top, where};
     if (f.num<uint32_t>() != snapshot_format)
       f.bad("unknown format version");
@@ -572,9 +680,13 @@ durable_image read_snapshot(connection& c, const std::string& head, uint32_t sha
     const msgpack::object& items = f.next();
     if (items.type != msgpack::type::ARRAY)
       f.bad("items are not an array");
-    for (uint32_t k = 0; k < items.via.array.size; ++k)
+    constexpr uint32_t lookahead = 16;  // items whose account slot is loaded ahead
+    for (uint32_t k = 0; k < items.via.array.size; ++k) {
+      if (k + lookahead < items.via.array.size)
+        prefetch_account(items.via.array.ptr[k + lookahead], img);
       read_item(items.via.array.ptr[k], where, k, img, announced, seen, header_seen,
                 trailer_seen, shards);
+    }
   }
   if (!trailer_seen)
     throw std::runtime_error("snapshot generation " + std::to_string(gen) +
@@ -643,15 +755,43 @@ size_t cut_stream(connection& c, uint32_t shard, const std::string& from_id) {
   }
 }
 
-void replay_shard(connection& c, durable_image& img, uint32_t shard, const std::string& head,
-                  const load_options& opts, load_report& report) {
+/// One page of a stream, read, decoded and chain-checked (on the reader thread).
+struct checked_page {
+  journal_page_entries entries;
+  std::vector<journal_batch> batches;  // the good ones, in order
+  chain_report chain;
+};
+
+void replay_shard(connection& c, const redis_address& addr, durable_image& img, uint32_t shard,
+                  const std::string& head, const load_options& opts, load_report& report) {
   auto& pos = img.positions[shard];
-  std::string from = pos.last_entry_id.empty() ? "-" : "(" + pos.last_entry_id;
+  // Pages are read and decoded ahead, on their own connection, while this thread folds.
+  read_ahead<checked_page> pages{[&addr, shard, start = pos](const auto& emit) {
+    connection rc{addr};
+    std::string from = start.last_entry_id.empty() ? "-" : "(" + start.last_entry_id;
+    uint64_t hash = start.last_hash, seq = start.next_seq;
+    for (;;) {
+      checked_page p;
+      p.entries = read_page(rc, shard, from, journal_page);
+      p.chain = verify_chain(shard, p.entries.batches, p.batches, hash, seq);
+      p.entries.batches = {};  // decoded now: the bytes are not needed any more
+      hash = p.chain.last_hash;
+      seq += p.batches.size();
+      bool last = !p.chain.ok || p.entries.ids.size() < journal_page;
+      if (!last)
+        from = "(" + p.entries.ids.back();
+      if (!emit(std::move(p)) || last)
+        return;
+    }
+  }};
   size_t before_page = 0;  // batches of this stream folded so far (after the snapshot)
   for (;;) {
-    auto page = read_page(c, shard, from, journal_page);
-    std::vector<journal_batch> batches;
-    auto chain = verify_chain(shard, page.batches, batches, pos.last_hash, pos.next_seq);
+    auto next = pages.next();
+    if (!next)
+      return;
+    auto& page = next->entries;
+    auto& batches = next->batches;
+    const auto& chain = next->chain;
     for (size_t i = 0; i < batches.size(); ++i) {
       for (const auto& r : batches[i].records) {
         try {
@@ -686,9 +826,6 @@ void replay_shard(connection& c, durable_image& img, uint32_t shard, const std::
       return;
     }
     before_page += batches.size();
-    if (page.ids.size() < journal_page)
-      return;
-    from = "(" + page.ids.back();
   }
 }
 
@@ -709,14 +846,14 @@ durable_image load_image(const redis_address& addr, uint32_t shards, const load_
     try {
       auto t0 = std::chrono::steady_clock::now();
       std::string head = read_head(c);
-      durable_image img = read_snapshot(c, head, shards);
+      durable_image img = read_snapshot(addr, head, shards);
       for (const auto& a : img.accounts)
         report.snapshot_accounts += a.size();
       report.snapshot_ids = img.ids.size();
       report.snapshot_ms = ms_since(t0);
       auto t1 = std::chrono::steady_clock::now();
       for (uint32_t s = 0; s < shards; ++s)
-        replay_shard(c, img, s, head, opts, report);
+        replay_shard(c, addr, img, s, head, opts, report);
       report.replay_ms = ms_since(t1);
       return img;
     } catch (const head_moved&) {

@@ -208,7 +208,8 @@ inline std::string image_difference(const durable_image& a, const durable_image&
            std::to_string(b.ids.size());
   for (const auto& [key, x] : a.ids) {
     auto it = b.ids.find(key);
-    std::string name = key.substr(key.find('\0') + 1);
+    // Ids are kept by their hash; the hash names the one that differs.
+    std::string name = std::to_string(key.hi) + ":" + std::to_string(key.lo);
     if (it == b.ids.end())
       return "id " + name + " missing";
     const auto& y = it->second;

@@ -7,6 +7,7 @@
 
 using namespace settle::persistence;
 using namespace settle::persistence::test;
+using settle::ledger::hash_id;
 using settle::ledger::id_key;
 using settle::ledger::id_state;
 using settle::ledger::pack_currency;
@@ -60,7 +61,7 @@ BOOST_AUTO_TEST_CASE(opens_deposits_bets_and_wins) {
   BOOST_CHECK_EQUAL(account(img, "bob").balance, 50);
   BOOST_CHECK_EQUAL(account(img, "bob").currency, pack_currency("USD"));
 
-  const auto& bet = img.ids.at(id_key("acme", "b1"));
+  const auto& bet = img.ids.at(hash_id("acme", "b1"));
   BOOST_CHECK(bet.state == id_state::done);
   BOOST_CHECK(bet.kind == txn_kind::bet);
   BOOST_CHECK(bet.outcome == txn_status::applied);
@@ -71,8 +72,8 @@ BOOST_AUTO_TEST_CASE(opens_deposits_bets_and_wins) {
   BOOST_CHECK_EQUAL(bet.version, 2u);
   BOOST_CHECK_EQUAL(bet.fingerprint, settle::ledger::stable_hash("b1"));
   BOOST_CHECK_EQUAL(bet.created_at_s, w.records[3].at_unix_ms / 1000);
-  BOOST_CHECK(img.ids.contains(id_key("", "d1")));  // payments live in the shared namespace
-  BOOST_CHECK(img.ids.contains(id_key("acme", "w1")));
+  BOOST_CHECK(img.ids.contains(hash_id("", "d1")));  // payments live in the shared namespace
+  BOOST_CHECK(img.ids.contains(hash_id("acme", "w1")));
   BOOST_CHECK_EQUAL(img.ids.size(), 5u);
 
   const auto& acme = clearing(img, "acme");
@@ -99,32 +100,32 @@ BOOST_AUTO_TEST_CASE(rollbacks_mark_bets_and_noops_leave_tombstones) {
   durable_image img{shards};
   fold_all(img, w.records);
 
-  BOOST_CHECK(img.ids.at(id_key("acme", "b1")).rolled_back);
-  const auto& rb = img.ids.at(id_key("acme", "r1"));
+  BOOST_CHECK(img.ids.at(hash_id("acme", "b1")).rolled_back);
+  const auto& rb = img.ids.at(hash_id("acme", "r1"));
   BOOST_CHECK(rb.kind == txn_kind::rollback && rb.outcome == txn_status::applied);
   BOOST_CHECK_EQUAL(account(img, "alice").balance, 500);
   BOOST_CHECK_EQUAL(clearing(img, "acme").rollbacks, 100);
   BOOST_CHECK_EQUAL(clearing(img, "acme").rollback_count, 1u);
   BOOST_CHECK_EQUAL(clearing(img, "acme").balance, 0);
 
-  const auto& noop = img.ids.at(id_key("acme", "r2"));
+  const auto& noop = img.ids.at(hash_id("acme", "r2"));
   BOOST_CHECK(noop.outcome == txn_status::noop);
   BOOST_CHECK(noop.kind == txn_kind::rollback);
   BOOST_CHECK_EQUAL(noop.version, 3u);
   BOOST_CHECK_EQUAL(noop.balance, 500);
-  const auto& tomb = img.ids.at(id_key("acme", "b-unseen"));
+  const auto& tomb = img.ids.at(hash_id("acme", "b-unseen"));
   BOOST_CHECK(tomb.state == id_state::tombstone);
   BOOST_CHECK(tomb.kind == txn_kind::bet);
   BOOST_CHECK_EQUAL(tomb.account, "alice");
   BOOST_CHECK_EQUAL(tomb.currency, EUR);
-  BOOST_CHECK(img.ids.at(id_key("acme", "r3")).outcome == txn_status::duplicate);
+  BOOST_CHECK(img.ids.at(hash_id("acme", "r3")).outcome == txn_status::duplicate);
   BOOST_CHECK_EQUAL(account(img, "alice").version, 3u);  // notes change no version
 
   // A note for an id already remembered leaves it alone.
   w.note("alice", txn_kind::bet, txn_status::duplicate, "b1");
   fold_all(img, {w.records.back()});
-  BOOST_CHECK(img.ids.at(id_key("acme", "b1")).outcome == txn_status::applied);
-  BOOST_CHECK(img.ids.at(id_key("acme", "b1")).rolled_back);
+  BOOST_CHECK(img.ids.at(hash_id("acme", "b1")).outcome == txn_status::applied);
+  BOOST_CHECK(img.ids.at(hash_id("acme", "b1")).rolled_back);
   BOOST_CHECK_EQUAL(check_zero_sum(img), "");
 }
 
@@ -145,8 +146,8 @@ BOOST_AUTO_TEST_CASE(transfers_open_clear_and_refund) {
   BOOST_CHECK_EQUAL(t.amount, 100);
   BOOST_CHECK_EQUAL(t.currency, "EUR");
   BOOST_CHECK_EQUAL(t.txn_id, "t1");
-  BOOST_CHECK(img.ids.at(id_key("", "t1")).kind == txn_kind::transfer);
-  BOOST_CHECK_EQUAL(img.ids.at(id_key("", "t1")).balance, 900);
+  BOOST_CHECK(img.ids.at(hash_id("", "t1")).kind == txn_kind::transfer);
+  BOOST_CHECK_EQUAL(img.ids.at(hash_id("", "t1")).balance, 900);
   BOOST_CHECK_EQUAL(check_zero_sum(img), "");
 
   // The credit completes it; transfers touch no clearing account.
@@ -162,7 +163,7 @@ BOOST_AUTO_TEST_CASE(transfers_open_clear_and_refund) {
   w.transfer("alice", leg_role::transfer_refund, "bob", "t2", 300);
   fold_all(img, {w.records.end() - 2, w.records.end()});
   BOOST_CHECK(img.transfers.empty());
-  BOOST_CHECK(!img.ids.contains(id_key("", "t2")));
+  BOOST_CHECK(!img.ids.contains(hash_id("", "t2")));
   BOOST_CHECK_EQUAL(account(img, "alice").balance, 900);
   BOOST_CHECK_EQUAL(account(img, "alice").version, 4u);
 
@@ -174,7 +175,7 @@ BOOST_AUTO_TEST_CASE(transfers_open_clear_and_refund) {
   BOOST_CHECK_EQUAL(check_zero_sum(img), "");
   fold_all(img, {w.records[w.records.size() - 2]});
   BOOST_CHECK(img.transfers.empty());
-  BOOST_CHECK(img.ids.contains(id_key("", "t3")));
+  BOOST_CHECK(img.ids.contains(hash_id("", "t3")));
   BOOST_CHECK_EQUAL(check_zero_sum(img), "");
 }
 
@@ -322,8 +323,8 @@ BOOST_AUTO_TEST_CASE(expire_ids_drops_old_entries) {
   expire_ids(img, old_s + 60, 60);  // exactly at the limit: kept
   BOOST_CHECK_EQUAL(img.ids.size(), 4u);
   expire_ids(img, old_s + 61, 60);
-  BOOST_CHECK(!img.ids.contains(id_key("", "old")));
-  BOOST_CHECK(img.ids.contains(id_key("", "new")));
+  BOOST_CHECK(!img.ids.contains(hash_id("", "old")));
+  BOOST_CHECK(img.ids.contains(hash_id("", "new")));
   BOOST_CHECK_EQUAL(img.ids.size(), 3u);
   expire_ids(img, new_s + 1000, 60);
   BOOST_CHECK(img.ids.empty());

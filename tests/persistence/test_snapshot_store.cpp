@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(a_large_snapshot_is_written_in_chunks) {
     e.amount = i;
     e.rolled_back = i % 3 == 0;
     e.has_amount = i % 4 == 0;
-    img.ids[settle::ledger::id_key("acme", "bet-" + std::to_string(i))] = e;
+    img.ids[settle::ledger::hash_id("acme", "bet-" + std::to_string(i))] = e;
   }
   img.clearing[{"acme", settle::ledger::pack_currency("EUR")}].bets = 5;
   img.transfers["t"] = open_transfer{"a", "b", "EUR", 5, "t", 9, 10, true, false};
