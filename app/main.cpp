@@ -131,6 +131,9 @@ int main(int argc, char** argv) {
   // polling took CPU from the I/O thread, the journal writer and Redis (docs/performance.md).
   sys_cfg.set("scheduler.policy", caf::atom("sharing"));
   sys_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.worker_threads));
+  // One read per socket per loop turn: CAF's default of up to 50 ends every turn with a read
+  // that finds nothing (a wasted syscall per socket per turn); what is left is read next turn.
+  sys_cfg.set("middleman.max-consecutive-reads", size_t{1});
   caf::actor_system sys{sys_cfg};
 
   auto eng_opts = engine_options_from(cfg);
