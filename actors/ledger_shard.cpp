@@ -278,6 +278,9 @@ void ledger_shard::end_turn() {
   send_replies();
   drop_released_batches();
   arm_chunk();
+  if (!deltas_.empty() &&
+      clock::now() - deltas_since_ >= std::chrono::microseconds(opts_.partner_flush_interval_us))
+    send(routes_->registry, delta_atom::value, take_deltas());
 }
 
 void ledger_shard::flush_chunk() {

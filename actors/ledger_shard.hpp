@@ -5,6 +5,7 @@
 // with everything applied after it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -213,6 +214,8 @@ private:
 
   // Clearing deltas since the last flush: partner ("" = house) -> per currency.
   absl::flat_hash_map<std::string, std::vector<ledger::clearing_delta>> deltas_;
+  using clock = std::chrono::steady_clock;
+  clock::time_point deltas_since_{};  // when the oldest unsent delta was added
   bool flush_armed_ = false;
   size_t sweep_next_ = 0;  // the next of this shard's id store stripes to sweep
 };

@@ -424,14 +424,19 @@ void ledger_shard::add_clearing(std::string_view partner, txn_kind kind,
     d->currency = currency;
   }
   ledger::record_leg(*d, kind, amount);
+  if (deltas_since_ == clock::time_point{})
+    deltas_since_ = clock::now();
+  // Under load, end_turn() sends the deltas once they are partner_flush_interval_us old; a
+  // timer (through the relay: two thread hand-offs) only covers a shard that goes quiet.
   if (!flush_armed_) {
     flush_armed_ = true;
-    later(std::chrono::microseconds(opts_.partner_flush_interval_us),
+    later(std::chrono::microseconds(10 * uint64_t{opts_.partner_flush_interval_us}),
           caf::make_message(flush_tick_atom::value));
   }
 }
 
 delta_batch ledger_shard::take_deltas() {
+  deltas_since_ = clock::time_point{};
   delta_batch batch;
   for (auto& [owner, per_currency] : deltas_)
     for (auto& d : per_currency)

@@ -29,9 +29,8 @@ run() {
   addr=$(sed -n 's/^settled listening on //p' "$work/out")
   [ -n "$addr" ] || { echo "settled did not start:"; cat "$work/err"; exit 1; }
   echo ">> $name" >&2
-  # Uniform players isolate the journal's cost (hot players are the comparison's business);
-  # 8 s of warm-up let the engine passivate the actors that setup activated.
-  "$bin/bench/settle-loadgen" --connect "$addr" --duration-s "$duration" --warmup-s 8 \
+  # Uniform players isolate the journal's cost (hot players are the comparison's business).
+  "$bin/bench/settle-loadgen" --connect "$addr" --duration-s "$duration" --warmup-s 3 \
     --accounts 10000 --zipf-s 0 --json "${load[@]}" | sed "s|^{|{\"run\":\"$name\",|" >>"$results"
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }
