@@ -1,6 +1,7 @@
 #include "actors/clearing_actor.hpp"
 
 #include <cassert>
+#include <chrono>
 
 #include "actors/messages.hpp"
 
@@ -9,10 +10,54 @@ namespace settle::actors {
 using protocol::error_code;
 using protocol::op_kind;
 
+namespace {
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 clearing_actor::clearing_actor(caf::actor_config& cfg, std::string partner,
-                               account_map recovered)
-    : caf::event_based_actor(cfg), partner_(std::move(partner)), accounts_(std::move(recovered)) {
+                               account_map recovered, std::shared_ptr<const routing> routes,
+                               partner_watchers watchers)
+    : caf::event_based_actor(cfg),
+      partner_(std::move(partner)),
+      accounts_(std::move(recovered)),
+      routes_(std::move(routes)),
+      watchers_(watchers) {
   // nop
+}
+
+void clearing_actor::on_exit() {
+  routes_.reset();
+}
+
+protocol::event clearing_actor::state_of(ledger::currency_code currency,
+                                         int64_t at_unix_ms) const {
+  const auto& acc = accounts_.at(currency);
+  protocol::event e;
+  e.kind = protocol::event_kind::partner;
+  e.at_unix_ms = at_unix_ms;
+  e.version = acc.version;
+  e.currency = ledger::currency_text(currency);
+  e.partner = partner_;
+  e.bets = acc.bets;
+  e.wins = acc.wins;
+  e.rollbacks = acc.rollbacks;
+  e.ggr = acc.ggr();
+  return e;
+}
+
+std::vector<protocol::event> clearing_actor::take_changed() {
+  std::vector<protocol::event> out;
+  const int64_t now = unix_ms();
+  for (auto currency : changed_)
+    out.push_back(state_of(currency, now));
+  changed_.clear();
+  return out;
 }
 
 caf::behavior clearing_actor::make_behavior() {
@@ -20,6 +65,47 @@ caf::behavior clearing_actor::make_behavior() {
       [=, this](delta_atom, const ledger::clearing_delta& d) {
         assert(d.partner == partner_);
         accounts_[d.currency].apply(d);
+        if (followed())
+          changed_.insert(d.currency);
+      },
+      [=, this](emit_atom) {
+        if (changed_.empty())
+          return;
+        event_batch out;
+        out.events = take_changed();
+        if (routes_->events->admit(out.events.size()))
+          send(routes_->publisher, std::move(out));
+      },
+      [=, this](watch_atom, const watch_order& order) {
+        watchers_.named += order.ids.empty() ? 0 : 1;
+        watchers_.all += order.all ? 1 : 0;
+        if (order.request == 0)
+          return;
+        // What changed before the order goes first, so every event after the reply is newer
+        // than the state it carries.
+        event_batch out;
+        out.events = take_changed();
+        if (!routes_->events->admit(out.events.size()))
+          out.events.clear();
+        watch_reply reply;
+        reply.request = order.request;
+        const int64_t now = unix_ms();
+        for (const auto& entry : accounts_)
+          reply.states.push_back(state_of(entry.first, now));
+        out.replies.emplace_back(out.events.size(), std::move(reply));
+        send(routes_->publisher, std::move(out));
+      },
+      [=, this](unwatch_atom, const watch_order& order) {
+        if (!order.ids.empty()) {
+          assert(watchers_.named > 0);
+          --watchers_.named;
+        }
+        if (order.all) {
+          assert(watchers_.all > 0);
+          --watchers_.all;
+        }
+        if (!followed())
+          changed_.clear();
       },
       [=, this](const protocol::request& req) -> protocol::response {
         protocol::response resp;

@@ -9,16 +9,68 @@ using protocol::op_kind;
 
 clearing_registry::clearing_registry(caf::actor_config& cfg,
                                      std::shared_ptr<const routing> routes,
-                                     clearing_map recovered)
-    : caf::event_based_actor(cfg), routes_(std::move(routes)), recovered_(std::move(recovered)) {
+                                     clearing_map recovered, uint32_t partner_event_interval_ms,
+                                     bool always_publish)
+    : caf::event_based_actor(cfg),
+      routes_(std::move(routes)),
+      recovered_(std::move(recovered)),
+      partner_event_interval_ms_(std::max<uint32_t>(1, partner_event_interval_ms)),
+      always_publish_(always_publish) {
   // nop
+}
+
+caf::actor clearing_registry::spawn_clearing(const std::string& partner,
+                                             clearing_actor_accounts accounts) {
+  partner_watchers w;
+  auto it = watched_.find(partner);
+  w.named = it == watched_.end() ? 0 : it->second;
+  w.all = watch_all_;
+  w.always = always_publish_;
+  return spawn<clearing_actor, caf::linked>(partner, std::move(accounts), routes_, w);
 }
 
 const caf::actor& clearing_registry::clearing_for(const std::string& partner) {
   auto& slot = clearing_[partner];
   if (!slot)
-    slot = spawn<clearing_actor, caf::linked>(partner, clearing_actor::account_map{});
+    slot = spawn_clearing(partner, clearing_actor::account_map{});
   return slot;
+}
+
+void clearing_registry::on_watch(const watch_order& order) {
+  for (const auto& partner : order.ids) {
+    ++watched_[partner];
+    auto it = clearing_.find(partner);
+    if (it != clearing_.end()) {
+      send(it->second, watch_atom::value, watch_order{order.request, {partner}, false, {}});
+    } else if (order.request != 0) {
+      // No transactions yet: nothing to report; its actor, once spawned, knows it is followed.
+      event_batch out;
+      out.replies.emplace_back(0, watch_reply{order.request, {}, {}, {}});
+      send(routes_->publisher, std::move(out));
+    }
+  }
+  if (order.all) {
+    ++watch_all_;
+    for (auto& [partner, actor] : clearing_)
+      send(actor, watch_atom::value, watch_order{0, {}, true, {}});
+  }
+}
+
+void clearing_registry::on_unwatch(const watch_order& order) {
+  for (const auto& partner : order.ids) {
+    auto w = watched_.find(partner);
+    if (w != watched_.end() && --w->second == 0)
+      watched_.erase(w);
+    auto it = clearing_.find(partner);
+    if (it != clearing_.end())
+      send(it->second, unwatch_atom::value, watch_order{0, {partner}, false, {}});
+  }
+  if (order.all) {
+    if (watch_all_ > 0)
+      --watch_all_;
+    for (auto& [partner, actor] : clearing_)
+      send(actor, unwatch_atom::value, watch_order{0, {}, true, {}});
+  }
 }
 
 void clearing_registry::route(delta_batch& batch) {
@@ -59,8 +111,20 @@ caf::behavior clearing_registry::make_behavior() {
     by_owner[key.first][key.second] = acc;
   recovered_.clear();
   for (auto& [owner, accounts] : by_owner)
-    clearing_[owner] = spawn<clearing_actor, caf::linked>(owner, std::move(accounts));
+    clearing_[owner] = spawn_clearing(owner, std::move(accounts));
+  const auto tick = std::chrono::milliseconds(partner_event_interval_ms_);
+  delayed_send(this, tick, emit_atom::value);
   return {
+      [=, this](emit_atom) {
+        // Followed partners publish what changed since the last tick.
+        if (always_publish_ || watch_all_ > 0 || !watched_.empty())
+          for (auto& [partner, actor] : clearing_)
+            if (!partner.empty())
+              send(actor, emit_atom::value);
+        delayed_send(this, tick, emit_atom::value);
+      },
+      [=, this](watch_atom, const watch_order& order) { on_watch(order); },
+      [=, this](unwatch_atom, const watch_order& order) { on_unwatch(order); },
       [=, this](delta_atom, delta_batch& batch) { route(batch); },
       [=, this](const protocol::request& req) {
         auto rp = make_response_promise<protocol::response>();

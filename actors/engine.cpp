@@ -6,6 +6,7 @@
 #include <caf/io/all.hpp>
 
 #include "actors/clearing_registry.hpp"
+#include "actors/publisher.hpp"
 #include "actors/snapshot_actor.hpp"
 #include "actors/timer_relay.hpp"
 
@@ -37,6 +38,7 @@ engine::engine(caf::actor_system& sys, engine_options opts, engine_seed seed)
                                 std::to_string(seed.accounts.size()) + " shards, not " +
                                 std::to_string(opts.shards));
   seed.accounts.resize(opts.shards);
+  seed.partner_spill.resize(opts.shards);
   ids_->reserve(seed.ids.size());
   for (auto& [key, entry] : seed.ids)
     ids_->put(key, std::move(entry));
@@ -44,8 +46,12 @@ engine::engine(caf::actor_system& sys, engine_options opts, engine_seed seed)
   // Handles are filled before any request can arrive; actors read them only in handlers.
   routes_->snapshotter = sys.spawn<snapshot_actor>(std::move(opts.snapshot));
   routes_->timers = sys.spawn<timer_relay>();
-  routes_->registry = sys.spawn<clearing_registry>(std::shared_ptr<const routing>(routes_),
-                                                    std::move(seed.clearing));
+  routes_->events = std::make_shared<event_gate>(opts.max_queued_events);
+  routes_->publisher = sys.spawn<publisher>(std::shared_ptr<const routing>(routes_),
+                                            std::move(opts.events));
+  routes_->registry = sys.spawn<clearing_registry>(
+      std::shared_ptr<const routing>(routes_), std::move(seed.clearing),
+      opts.partner_event_interval_ms, opts.publish_all_partners);
   for (uint32_t i = 0; i < opts.shards; ++i) {
     ledger_shard_setup s;
     s.index = i;
@@ -54,6 +60,7 @@ engine::engine(caf::actor_system& sys, engine_options opts, engine_seed seed)
     s.journal = opts.journal;
     s.opts = opts.shard;
     s.accounts = std::move(seed.accounts[i]);
+    s.partner_spill = std::move(seed.partner_spill[i]);
     caf::actor_config acfg{&sys.middleman().backend()};
     routes_->ledger_shards.push_back(sys.spawn_impl<ledger_shard, caf::no_spawn_options>(acfg, std::move(s)));
   }
@@ -68,6 +75,7 @@ void engine::shutdown() {
   std::vector<caf::actor> all{routes_->timers};
   all.insert(all.end(), routes_->ledger_shards.begin(), routes_->ledger_shards.end());
   all.push_back(routes_->registry);
+  all.push_back(routes_->publisher);
   all.push_back(routes_->snapshotter);
   caf::scoped_actor self{sys_};
   for (auto& a : all) {

@@ -10,6 +10,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/ledger_shard.hpp"
+#include "actors/publisher.hpp"
 #include "actors/routing.hpp"
 #include "actors/snapshot_actor.hpp"
 #include "ledger/clearing.hpp"
@@ -21,6 +22,7 @@ namespace settle::actors {
 /// Durable state the engine starts from (moved into its actors).
 struct engine_seed {
   std::vector<ledger_shard::account_map> accounts;  // per shard, or empty
+  std::vector<ledger::partner_spill> partner_spill; // per shard, or empty
   ledger::id_map ids;
   std::map<std::pair<std::string, ledger::currency_code>, ledger::clearing_account> clearing;
 };
@@ -33,6 +35,11 @@ struct engine_options {
   std::shared_ptr<persistence::journal_writer> journal;
   /// Starts a snapshot (admin op `snapshot`); empty: the op is refused (journal off).
   snapshot_trigger snapshot;
+  /// Subscriptions and their events.
+  publisher_options events;
+  uint32_t partner_event_interval_ms = 100;  // followed partners publish totals this often
+  bool publish_all_partners = false;  // totals published even when unfollowed (Redis)
+  int64_t max_queued_events = 1'000'000;  // on their way to the publisher (event_gate)
 };
 
 /// The running actor layer. Requests are sent to `routes().target_for(req)`: a ledger shard

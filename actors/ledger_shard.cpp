@@ -47,7 +47,8 @@ ledger_shard::ledger_shard(caf::actor_config& cfg, ledger_shard_setup s)
       ids_(std::move(s.ids)),
       journal_(std::move(s.journal)),
       opts_(s.opts),
-      accounts_(std::move(s.accounts)) {
+      accounts_(std::move(s.accounts)),
+      partner_spill_(std::move(s.partner_spill)) {
   open_.shard = index_;
   open_.seq = 1;
 }
@@ -143,6 +144,12 @@ caf::behavior ledger_shard::make_behavior() {
         }
         later(std::chrono::seconds(1), caf::make_message(sweep_atom::value));
       },
+      [=, this](watch_atom, watch_order& order) {
+        now_ms_ = unix_ms();
+        on_watch(std::make_shared<const watch_order>(std::move(order)));
+        end_turn();
+      },
+      [=, this](unwatch_atom, const watch_order& order) { on_unwatch(order); },
       [=, this](stats_atom) {
         shard_stats st;
         st.accounts = accounts_.size();
@@ -157,6 +164,7 @@ caf::behavior ledger_shard::make_behavior() {
 void ledger_shard::on_exit() {
   items_.clear();
   batches_.clear();
+  pending_events_.clear();
   transfers_.clear();
   outgoing_.clear();
   routes_.reset();
@@ -252,6 +260,8 @@ uint64_t ledger_shard::wait_chunk() const {
 }
 
 void ledger_shard::append(const persistence::record_view& rec) {
+  if (watching())
+    note_change(rec);
   if (!journal_)
     return;
   persistence::append_record(open_.bytes, rec);
@@ -276,6 +286,7 @@ void ledger_shard::end_turn() {
   // One reply_batch per session per turn; batches whose answers all went out are dropped.
   release();
   send_replies();
+  release_events();
   drop_released_batches();
   arm_chunk();
   if (!deltas_.empty() &&
@@ -400,6 +411,7 @@ void ledger_shard::undo_from(uint64_t first, const std::string& why) {
     undo(items_.back(), why);
     items_.pop_back();
   }
+  drop_events_from(first);
   if (open_.records > 0 && open_.seq >= first) {
     // Its records describe changes just undone.
     open_.bytes.clear();

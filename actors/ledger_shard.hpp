@@ -21,6 +21,7 @@
 #include "actors/routing.hpp"
 #include "ledger/account_rules.hpp"
 #include "ledger/id_store.hpp"
+#include "ledger/partner_marks.hpp"
 #include "persistence/journal.hpp"
 
 namespace settle::actors {
@@ -46,6 +47,7 @@ struct ledger_shard_setup {
   std::shared_ptr<persistence::journal_writer> journal;  // null: nothing is journaled
   ledger_shard_options opts;
   ledger::account_map accounts;  // recovered
+  ledger::partner_spill partner_spill;  // recovered partner marks beyond the accounts' bits
 };
 
 /// The actor. Sessions send request_batch messages and get reply_batch messages back; tools
@@ -154,6 +156,21 @@ private:
   void send_replies();
   void drop_released_batches();
 
+  // -- balance events (shard_events.cpp) --
+  bool watching() const { return watch_all_ > 0 || !watched_.empty(); }
+  /// A change about to be journaled: queued as an event when its account is watched.
+  void note_change(const persistence::record_view& rec);
+  void on_watch(std::shared_ptr<const watch_order> order);
+  void on_unwatch(const watch_order& order);
+  /// Queues the reply to `order` with the named accounts as they stand now.
+  void queue_watch_reply(std::shared_ptr<const watch_order> order);
+  /// Events and replies whose chunks are durable go to the publisher.
+  void release_events();
+  /// Drops what waits for chunk `first` or later (undone); replies among it are taken again.
+  void drop_events_from(uint64_t first);
+  /// Marks `partner` on an account a bet, win or rollback of it just changed.
+  void mark(ledger::account_state& st, std::string_view account, std::string_view partner);
+
   // -- rules (shard_txn.cpp) --
   void on_txn(held_batch& b, uint32_t i, const ledger::id_hash& key);
   void on_simple(held_batch& b, uint32_t i, const ledger::id_hash& key, uint64_t fp);
@@ -218,6 +235,23 @@ private:
   clock::time_point deltas_since_{};  // when the oldest unsent delta was added
   bool flush_armed_ = false;
   size_t sweep_next_ = 0;  // the next of this shard's id store stripes to sweep
+
+  // Partners that transacted on each account (who may follow its balance).
+  ledger::partner_spill partner_spill_;
+  ledger::partner_bit_memo partner_bits_;
+
+  // Balance events: watched accounts (with how many subscriptions name each), and the events
+  // and watch replies waiting for their chunk to be durable, in journal order.
+  struct pending_event {
+    uint64_t chunk = 0;
+    protocol::event ev;
+    std::shared_ptr<const watch_order> order;  // set: a watch reply, `reply` taken now
+    watch_reply reply;
+  };
+  absl::flat_hash_map<std::string, uint32_t> watched_;
+  uint32_t watch_all_ = 0;
+  std::deque<pending_event> pending_events_;
+  std::vector<std::shared_ptr<const watch_order>> retake_;  // replies undone: taken again
 };
 
 }  // namespace settle::actors

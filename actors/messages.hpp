@@ -32,6 +32,10 @@ using xretry_atom = caf::atom_constant<caf::atom("xretry")>;       // transfer: 
 using xlate_atom = caf::atom_constant<caf::atom("xlate")>;         // transfer: client waited
 using snapshot_done_atom = caf::atom_constant<caf::atom("snapdone")>;
 using forward_atom = caf::atom_constant<caf::atom("forward")>;   // timer relay -> target
+using watch_atom = caf::atom_constant<caf::atom("watch")>;       // publisher -> event sources
+using unwatch_atom = caf::atom_constant<caf::atom("unwatch")>;
+using emit_atom = caf::atom_constant<caf::atom("emit")>;         // registry -> clearing actors
+using lag_atom = caf::atom_constant<caf::atom("lag")>;           // session: behind too long?
 
 /// Requests a session hands to one shard in one message, with what keeps their bytes alive.
 struct request_batch {
@@ -87,6 +91,34 @@ struct shard_stats {
   uint64_t remembered_ids = 0;  // the whole engine's (the store is shared)
 };
 
+/// What one subscription asks an event source (a ledger shard, the clearing registry, a
+/// clearing actor) to follow, or (unwatch_atom) to stop following.
+struct watch_order {
+  uint64_t request = 0;  // the subscription; answered with a watch_reply (watch_atom only,
+                         // and only when ids are named)
+  std::vector<std::string> ids;  // accounts (ledger shards) or partners (clearing side)
+  bool all = false;              // every account / every partner
+  std::string partner_check;     // accounts: the partner that must have transacted on each
+};
+
+/// A source's answer to a watch_order: the current state of what it named, taken where the
+/// order stood among the source's changes (so the events after it are exactly the newer ones).
+struct watch_reply {
+  uint64_t request = 0;
+  std::vector<protocol::event> states;  // balance: one per existing account; partner: one
+                                        // per currency of the partner
+  std::vector<std::string> unknown;     // named accounts that do not exist
+  std::vector<std::string> forbidden;   // named accounts partner_check never transacted on
+};
+
+/// Journaled changes of watched accounts or partners, in the order they became durable, with
+/// watch replies in between: replies[k].first is how many events came before it.
+struct event_batch {
+  std::vector<protocol::event> events;
+  std::vector<std::pair<size_t, watch_reply>> replies;
+  bool empty() const { return events.empty() && replies.empty(); }
+};
+
 }  // namespace settle::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::protocol::request)
@@ -100,3 +132,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::transfer_credit)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::delta_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::shard_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::ledger::id_hash)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::watch_order)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::event_batch)

@@ -180,6 +180,7 @@ void ledger_shard::on_simple(held_batch& b, uint32_t i, const ledger::id_hash& k
   }
   if (refused != error_code::none)
     return refuse(b, i, refused, std::move(why));
+  mark(acc->second, r.account, r.partner);  // restored with `before` if undone
   const auto& after = acc->second;
   auto rec = leg_record(r, after);
   rec.fingerprint = fp;
@@ -300,6 +301,7 @@ void ledger_shard::on_rollback(held_batch& b, uint32_t i, const ledger::id_hash&
   } else {
     outcome = v == verdict::tombstoned ? txn_status::noop : txn_status::duplicate;
   }
+  mark(acc->second, r.account, r.partner);  // a rollback transacts even when nothing moves
   const auto& after = acc->second;
   ids_->with(key, [&](ledger::id_store::map& m) {
     auto& e = m.find(key)->second;
@@ -315,10 +317,10 @@ void ledger_shard::on_rollback(held_batch& b, uint32_t i, const ledger::id_hash&
   rec.amount = v == verdict::refund ? amount : 0;
   append(rec);
   auto it = make_item(&b, i);
-  it.effects = id_reserved;
+  it.effects = id_reserved | account_changed;  // at least the partner mark
+  it.before = before;
   if (v == verdict::refund) {
-    it.effects |= account_changed | ref_marked;
-    it.before = before;
+    it.effects |= ref_marked;
     it.then = follow_up::clearing;
     it.moved = amount;
   } else if (v == verdict::tombstoned) {

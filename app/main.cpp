@@ -39,6 +39,11 @@ settle::actors::engine_options engine_options_from(const settle::config::engine_
   o.shard.id_retention_s = static_cast<int64_t>(cfg.id_retention_s);
   o.shard.partner_flush_interval_us = cfg.partner_flush_interval_us;
   o.shard.max_pending = cfg.max_shard_queue;
+  o.events.max_subscriptions = cfg.events_max_subscriptions;
+  o.events.max_subscriptions_per_connection = cfg.events_max_subscriptions_per_connection;
+  o.events.flush_interval_us = cfg.events_flush_interval_us;
+  o.partner_event_interval_ms = cfg.events_partner_interval_ms;
+  o.max_queued_events = cfg.events_max_queued;
   return o;
 }
 
@@ -70,6 +75,7 @@ settle::persistence::durable_store_options store_options_from(
   o.snapshot_interval_s = cfg.snapshot_interval_s;
   o.id_retention_s = static_cast<int64_t>(cfg.id_retention_s);
   o.stop_at_last_good = cfg.recover_to_last_good_batch;
+  o.publish_events = cfg.events_redis_publish;
   o.log = [](const std::string& line) { spdlog::info("{}", line); };
   return o;
 }
@@ -80,6 +86,7 @@ settle::actors::engine_seed seed_from(settle::persistence::durable_image img) {
   seed.accounts = std::move(img.accounts);
   seed.ids = std::move(img.ids);
   seed.clearing = std::move(img.clearing);
+  seed.partner_spill = std::move(img.partner_spill);
   return seed;
 }
 
@@ -140,6 +147,13 @@ int main(int argc, char** argv) {
   if (store) {
     eng_opts.journal = store->writer();
     eng_opts.snapshot = [s = store.get()](auto done) { s->request_snapshot(std::move(done)); };
+    if (auto redis_events = store->event_publisher()) {
+      // Redis followers get every partner's totals, followed on TCP or not.
+      eng_opts.publish_all_partners = true;
+      eng_opts.events.partner_feed = [redis_events](std::vector<settle::protocol::event> e) {
+        redis_events->partner_totals(std::move(e));
+      };
+    }
   }
   settle::actors::engine eng{sys, eng_opts, std::move(seed)};
   if (store)
@@ -148,6 +162,9 @@ int main(int argc, char** argv) {
   gw.max_frame_bytes = cfg.max_frame_bytes;
   gw.max_in_flight_per_connection = cfg.max_in_flight_per_connection;
   gw.max_connections = cfg.max_connections;
+  gw.subscribers.buffer_bytes = cfg.subscriber_buffer_bytes;
+  gw.subscribers.max_conflated = cfg.subscriber_max_conflated;
+  gw.subscribers.max_lag_ms = cfg.subscriber_max_lag_ms;
   auto ctx = std::make_shared<settle::gateway::gateway_context>(
       eng.shared_routes(), gw, settle::gateway::token_table{cfg.tokens});
 
@@ -188,8 +205,12 @@ int main(int argc, char** argv) {
 
   spdlog::info("stopping");
   caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
-  // Let the sessions close their connections before the engine's actors go away.
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // Let the sessions close their connections before the engine's actors go away: a broker
+  // still running when the middleman stops is never released (LeakSanitizer), and with
+  // hundreds of subscribers that takes longer than a fixed pause.
+  for (int waited_ms = 0; ctx->live_connections.load() > 0 && waited_ms < 5000; waited_ms += 10)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   eng.shutdown();
   // Sessions are linked to the listener, so they end with it and close their connections;
   // the actor system's destructor then waits for the remaining actors.

@@ -38,15 +38,10 @@ pg_bin="${SETTLE_PG_BIN:-/usr/lib/postgresql/15/bin}"
 pg_options="${SETTLE_BENCH_PG_OPTIONS:--c shared_buffers=1GB -c max_wal_size=4GB -c checkpoint_timeout=30min -c max_connections=200}"
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
-show_log() { echo "--- $1 (last 30 lines) ---" >&2; tail -n 30 "$1" >&2 2>/dev/null || true; }
+# shellcheck source=bench/settled_server.sh
+. bench/settled_server.sh
 
-if [ "${SETTLE_BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  ./scripts/deps.sh
-  ./scripts/build.sh build
-fi
-loadgen=./build/bench/settle-loadgen
-settled=./build/app/settled
-[ -x "$loadgen" ] && [ -x "$settled" ] || die "no $loadgen or $settled: ./scripts/build.sh build"
+build_unless_skipped
 command -v redis-server >/dev/null && command -v redis-cli >/dev/null ||
   die "redis-server or redis-cli missing: ./scripts/deps.sh"
 [ -x "$pg_bin/initdb" ] && [ -x "$pg_bin/pg_ctl" ] ||
@@ -75,20 +70,6 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-start_settle() {
-  "$settled" --listen 127.0.0.1:0 --data-dir "$work/settle" --log-level warn \
-    >"$work/settled.out" 2>"$work/settled.err" &
-  settled_pid=$!
-  for _ in $(seq 600); do
-    grep -qs "listening on" "$work/settled.out" && break
-    kill -0 "$settled_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  settle_addr=$(sed -n 's/^settled listening on //p' "$work/settled.out" 2>/dev/null || true)
-  [ -n "$settle_addr" ] || { show_log "$work/settled.err"; die "settled did not start"; }
-}
-
-stop_settle() { kill "$settled_pid"; wait "$settled_pid" 2>/dev/null || true; settled_pid=; }
 
 start_redis() {
   local port

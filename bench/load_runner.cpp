@@ -153,7 +153,8 @@ void run_thread(const load_options& o,
 }  // namespace
 
 load_result run_load(const load_options& o,
-                     const std::function<std::unique_ptr<wallet_target>()>& make_target) {
+                     const std::function<std::unique_ptr<wallet_target>()>& make_target,
+                     load_observer* observer) {
   load_result res;
   auto t0 = clock_type::now();
   {
@@ -166,6 +167,9 @@ load_result run_load(const load_options& o,
     std::cerr << fmt::format("setup: {} accounts opened and funded on {} in {:.2f} s\n",
                              o.load.accounts, res.target, res.setup_s);
 
+  if (observer)
+    observer->prepare();
+
   std::atomic<uint64_t> progress{0};
   std::atomic<bool> abort{false};
   const int threads = std::clamp(o.threads, 1, o.connections);
@@ -173,6 +177,8 @@ load_result run_load(const load_options& o,
   auto start = clock_type::now();
   auto measure_from = start + to_clock(std::chrono::duration<double>(o.warmup_s));
   auto stop_at = measure_from + to_clock(std::chrono::duration<double>(o.duration_s));
+  if (observer)
+    observer->start(measure_from, stop_at);
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     // Connections split as evenly as possible between the threads.
@@ -204,6 +210,8 @@ load_result run_load(const load_options& o,
   }
   for (auto& th : pool)
     th.join();
+  if (observer)
+    observer->stop();
 
   histogram all;
   std::string failures;
@@ -227,7 +235,8 @@ load_result run_load(const load_options& o,
   return res;
 }
 
-std::string to_json(const load_options& o, const load_result& r) {
+std::string to_json(const load_options& o, const load_result& r,
+                    std::string_view extra_members) {
   std::string oc;
   for (auto& [k, v] : r.outcomes.named())
     oc += fmt::format("{}{}:{}", oc.empty() ? "" : ",", client::json_quote(k), v);
@@ -236,10 +245,10 @@ std::string to_json(const load_options& o, const load_result& r) {
       "\"accounts\":{},\"partners\":{},\"currencies\":{},\"zipf_s\":{},"
       "\"warmup_s\":{},\"duration_s\":{},\"setup_s\":{:.3f},\"responses\":{},"
       "\"throughput_per_s\":{:.1f},\"p50_us\":{:.1f},\"p99_us\":{:.1f},\"p999_us\":{:.1f},"
-      "\"max_us\":{:.1f},\"outcomes\":{{{}}}}}",
+      "\"max_us\":{:.1f},\"outcomes\":{{{}}}{}}}",
       client::json_quote(r.target), o.connections, o.depth, o.rate_per_s, o.load.accounts,
       o.load.partners, o.load.currencies, o.load.zipf_s, o.warmup_s, o.duration_s, r.setup_s,
-      r.responses, r.throughput_per_s, r.p50_us, r.p99_us, r.p999_us, r.max_us, oc);
+      r.responses, r.throughput_per_s, r.p50_us, r.p99_us, r.p999_us, r.max_us, oc, extra_members);
 }
 
 }  // namespace settle::bench

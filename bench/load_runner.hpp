@@ -3,10 +3,12 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -69,13 +71,30 @@ struct load_result {
   outcome_counts outcomes;
 };
 
+/// Something that runs beside the load (the event subscribers of bench/subscribers.hpp).
+class load_observer {
+public:
+  using time_point = std::chrono::steady_clock::time_point;
+  virtual ~load_observer() = default;
+  /// Called once setup is done, before the load's clock starts (connect, subscribe, ...).
+  virtual void prepare() = 0;
+  /// Called as the load starts, with its measured window.
+  virtual void start(time_point measure_from, time_point stop_at) = 0;
+  /// Called once the load threads are done (also when the load failed).
+  virtual void stop() = 0;
+};
+
 /// Opens and funds the accounts through one target, then runs the load with one target per
-/// connection, `threads` threads sharing them. Throws std::runtime_error when a connection
+/// connection, `threads` threads sharing them; `observer` (optional) is prepared after setup,
+/// started with the load and stopped after it. Throws std::runtime_error when a connection
 /// fails.
 load_result run_load(const load_options& o,
-                     const std::function<std::unique_ptr<wallet_target>()>& make_target);
+                     const std::function<std::unique_ptr<wallet_target>()>& make_target,
+                     load_observer* observer = nullptr);
 
-/// `r` as one JSON object (no newline).
-std::string to_json(const load_options& o, const load_result& r);
+/// `r` as one JSON object (no newline); `extra_members` (each `,"key":value`) is appended
+/// inside it.
+std::string to_json(const load_options& o, const load_result& r,
+                    std::string_view extra_members = {});
 
 }  // namespace settle::bench

@@ -6,6 +6,8 @@
 //
 // Setup opens and funds players p0..p<A-1> (currency i % C; deposit ids stable, so a second
 // run against the same wallet funds nothing twice). Load ids sit behind a per-run prefix.
+// With --subscribers N (settle only), N more connections subscribe to events of K players and
+// one partner each before the load starts, and the events they receive are counted.
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -16,6 +18,7 @@
 #include "bench/engine_target.hpp"
 #include "bench/load_runner.hpp"
 #include "bench/peer_targets.hpp"
+#include "bench/subscribers.hpp"
 
 using namespace settle;
 
@@ -29,6 +32,7 @@ struct options {
   std::string postgres;                  // postgres: a libpq connection string
   bool json = false;
   bench::load_options run;
+  bench::subscriber_options subscribers;
 };
 
 /// A new connection to the wallet under test.
@@ -88,6 +92,14 @@ int main(int argc, char** argv) {
   app.add_option("--withdraw-pct", w.withdraw_pct, "withdrawals, %")->capture_default_str();
   app.add_option("--retry-pct", w.retry_pct, "requests that resend an earlier id, %")
       ->capture_default_str();
+  app.add_option("--subscribers", o.subscribers.subscribers,
+                 "settle: event subscriber connections opened before the load, drained by "
+                 "one thread (0: none)")
+      ->capture_default_str()->check(CLI::Range(0, 100'000));
+  app.add_option("--subscriber-accounts", o.subscribers.accounts_each,
+                 "settle: players per subscriber, drawn uniformly from the load's (plus one "
+                 "partner each)")
+      ->capture_default_str()->check(CLI::Range(0, 10'000));
   app.add_flag("--json", o.json, "print the final figures as one JSON object on stdout");
   try {
     app.parse(argc, argv);
@@ -98,16 +110,27 @@ int main(int argc, char** argv) {
     std::cerr << "settle-loadgen: " << e.what() << "\n";
     return 2;
   }
+  if (o.subscribers.subscribers > 0 && o.target != "settle") {
+    std::cerr << "settle-loadgen: --subscribers needs --target settle\n";
+    return 2;
+  }
   if (o.token.empty())
     if (const char* t = std::getenv("SETTLE_ADMIN_TOKEN"))
       o.token = t;
+  std::unique_ptr<bench::subscriber_pool> subscribers;
+  if (o.subscribers.subscribers > 0) {
+    o.subscribers.connect = o.connect;
+    o.subscribers.token = o.token;  // the load's admin token may subscribe
+    subscribers = std::make_unique<bench::subscriber_pool>(o.subscribers, w);
+  }
   w.run_prefix = fmt::format(
       "{:x}.", std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch()).count());
   try {
-    auto r = bench::run_load(o.run, [&] { return make_target(o); });
+    auto r = bench::run_load(o.run, [&] { return make_target(o); }, subscribers.get());
     if (o.json) {
-      std::cout << bench::to_json(o.run, r) << "\n";
+      std::cout << bench::to_json(o.run, r, subscribers ? subscribers->json_members() : "")
+                << "\n";
       return 0;
     }
     std::cout << fmt::format(
@@ -125,6 +148,8 @@ int main(int argc, char** argv) {
     for (auto& [k, v] : r.outcomes.named())
       std::cout << " " << k << "=" << v;
     std::cout << "\n";
+    if (subscribers)
+      std::cout << subscribers->to_text() << "\n";
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "settle-loadgen: " << e.what() << "\n";

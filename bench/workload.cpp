@@ -11,11 +11,15 @@ namespace {
 
 const char* const currency_names[] = {"EUR", "USD", "KRW", "GBP", "JPY"};
 
-std::string account_id(uint64_t i) {
+}  // namespace
+
+std::string player_id(uint64_t i) {
   return "p" + std::to_string(i);
 }
 
-}  // namespace
+std::string partner_id(uint64_t j) {
+  return "prov" + std::to_string(j);
+}
 
 void validate(const workload_options& o) {
   if (o.bet_pct < 0 || o.win_pct < 0 || o.rollback_pct < 0 || o.deposit_pct < 0 ||
@@ -34,7 +38,7 @@ std::vector<account_spec> accounts_of(const workload_options& o) {
   std::vector<account_spec> out;
   out.reserve(static_cast<size_t>(o.accounts));
   for (int i = 0; i < o.accounts; ++i)
-    out.push_back({account_id(static_cast<uint64_t>(i)), currency_names[i % o.currencies],
+    out.push_back({player_id(static_cast<uint64_t>(i)), currency_names[i % o.currencies],
                    o.initial_balance});
   return out;
 }
@@ -50,7 +54,7 @@ void workload_generator::player(protocol::request& r) {
   // Popularity must not follow the id order (the hottest players would all share a currency
   // pattern and hash neighbourhood): scatter ranks over the population.
   i = (i * 2654435761u) % static_cast<uint64_t>(o_.accounts);
-  r.account = account_id(i);
+  r.account = player_id(i);
   r.currency = currency_names[i % static_cast<uint64_t>(o_.currencies)];
 }
 
@@ -84,7 +88,7 @@ protocol::request workload_generator::next() {
   if (dice < bet_end) {
     player(r);
     r.kind = protocol::txn_kind::bet;
-    r.partner = "prov" + std::to_string(pick(static_cast<uint64_t>(o_.partners)));
+    r.partner = partner_id(pick(static_cast<uint64_t>(o_.partners)));
     r.round = r.id;
     r.game = "slot" + std::to_string(pick(10));
     remember(bets_, r, 2);

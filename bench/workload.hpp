@@ -31,6 +31,10 @@ void validate(const workload_options& o);
 /// The players to open and fund before the load.
 std::vector<account_spec> accounts_of(const workload_options& o);
 
+/// Player i's account id ("p<i>") and partner j's id ("prov<j>"): the names the load uses.
+std::string player_id(uint64_t i);
+std::string partner_id(uint64_t j);
+
 /// splitmix64 (Steele, Lea, Flood 2014): a fast generator of good statistical quality. The
 /// load generator shares its two cores with the engine it measures, and std::mt19937_64 was a
 /// visible part of its profile; std::minstd_rand is too weak for a Zipf draw.

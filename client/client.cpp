@@ -148,7 +148,7 @@ std::optional<response> connection::receive(int timeout_ms) {
   return read_frame(timeout_ms);
 }
 
-std::optional<response> connection::read_frame(int timeout_ms) {
+connection::got connection::read_next(int timeout_ms, response& out) {
   using clock = std::chrono::steady_clock;
   // The deadline is read off the clock only when a wait is needed: a pipelined client
   // usually finds its answers already buffered.
@@ -157,11 +157,18 @@ std::optional<response> connection::read_frame(int timeout_ms) {
     std::string_view body;
     auto st = reader_.next(body);
     if (st == protocol::frame_reader::status::frame) {
-      response r;
       std::string why;
-      if (!protocol::decode_response(body, r, why))
+      if (protocol::is_event(body)) {
+        protocol::event e;
+        if (!protocol::decode_event(body, e, why))
+          throw client_error("undecodable event: " + why);
+        events_.push_back(std::move(e));
+        return got::event;
+      }
+      out = response{};
+      if (!protocol::decode_response(body, out, why))
         throw client_error("undecodable response: " + why);
-      return r;
+      return got::response;
     }
     if (st != protocol::frame_reader::status::need_more)
       throw client_error(st == protocol::frame_reader::status::too_large
@@ -180,9 +187,41 @@ std::optional<response> connection::read_frame(int timeout_ms) {
       if (closed_)
         throw client_error("connection closed by the server");
       if (timeout_ms >= 0 && clock::now() >= deadline)
-        return std::nullopt;  // no complete response in time
+        return got::timeout;
     }
   }
+}
+
+std::optional<response> connection::read_frame(int timeout_ms) {
+  response r;
+  for (;;) {
+    switch (read_next(timeout_ms, r)) {
+      case got::response:
+        return r;
+      case got::timeout:
+        return std::nullopt;  // no complete response in time
+      case got::event:
+        break;  // kept for next_event(); a timeout restarts, which only lengthens the wait
+    }
+  }
+}
+
+std::optional<protocol::event> connection::next_event(int timeout_ms) {
+  response r;
+  while (events_.empty()) {
+    switch (read_next(timeout_ms, r)) {
+      case got::response:
+        pending_.push_back(std::move(r));
+        break;
+      case got::timeout:
+        return std::nullopt;
+      case got::event:
+        break;
+    }
+  }
+  auto e = std::move(events_.front());
+  events_.pop_front();
+  return e;
 }
 
 response connection::call(request req) {
@@ -241,6 +280,19 @@ response connection::unblock(const std::string& account) {
 
 response connection::snapshot() {
   return call(make(op_kind::snapshot));
+}
+response connection::subscribe(const std::vector<std::string>& accounts,
+                               const std::vector<std::string>& partners, bool all) {
+  auto r = make(op_kind::subscribe);
+  r.accounts = accounts;
+  r.partners = partners;
+  r.all = all;
+  return call(std::move(r));
+}
+response connection::unsubscribe(uint64_t subscription) {
+  auto r = make(op_kind::unsubscribe);
+  r.subscription = subscription;
+  return call(std::move(r));
 }
 response connection::txn(const request& txn_fields) {
   auto r = txn_fields;

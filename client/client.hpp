@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -49,6 +50,13 @@ public:
   /// callers flush once per batch of responses instead of once per response).
   bool response_ready() const { return !pending_.empty() || reader_.frame_ready(); }
 
+  /// Waits for the next event (subscriptions; timeout_ms < 0: forever). Responses read
+  /// meanwhile are kept for receive(). std::nullopt on timeout. Throws client_error once the
+  /// connection is closed and every event before the close was returned.
+  std::optional<protocol::event> next_event(int timeout_ms = -1);
+  /// Events received and not yet returned by next_event().
+  size_t events_buffered() const { return events_.size(); }
+
   /// Writes raw bytes (tests use this for malformed frames).
   void send_raw(const std::string& bytes);
   /// True when the peer closed the connection (detected by the last receive).
@@ -62,12 +70,18 @@ public:
   protocol::response block(const std::string& account);
   protocol::response unblock(const std::string& account);
   protocol::response snapshot();
+  protocol::response subscribe(const std::vector<std::string>& accounts,
+                               const std::vector<std::string>& partners, bool all = false);
+  protocol::response unsubscribe(uint64_t subscription);
   protocol::response txn(const protocol::request& txn_fields);  // op forced to txn
 
   int fd() const { return fd_; }
 
 private:
+  enum class got { response, event, timeout };
   bool read_some(int timeout_ms);
+  /// Reads until one frame is complete: a response into `out`, or an event into events_.
+  got read_next(int timeout_ms, protocol::response& out);
   std::optional<protocol::response> read_frame(int timeout_ms);
   int fd_ = -1;
   uint64_t next_rid_ = 1;
@@ -75,6 +89,7 @@ private:
   std::vector<char> out_;
   protocol::frame_reader reader_;
   std::vector<protocol::response> pending_;  // received but not yet returned
+  std::deque<protocol::event> events_;       // received but not yet returned
 };
 
 /// Parses "HOST:PORT"; throws client_error on a bad address.

@@ -117,6 +117,10 @@ std::string to_json(const protocol::response& r) {
       out += "]";
       break;
     case op_kind::snapshot:
+    case op_kind::unsubscribe:
+      break;
+    case op_kind::subscribe:
+      num("subscription", r.subscription);
       break;
   }
   return out + "}";
@@ -159,6 +163,10 @@ std::string to_text(const protocol::response& r) {
     }
     case op_kind::snapshot:
       return "snapshot written; the journal before it is trimmed";
+    case op_kind::subscribe:
+      return fmt::format("subscription {}", r.subscription);
+    case op_kind::unsubscribe:
+      return "unsubscribed";
   }
   return "ok";
 }
@@ -176,6 +184,62 @@ std::string to_text(const protocol::response& r, const protocol::request& req) {
     what += " (unknown bet: tombstone left)";
   return fmt::format("{}: {}, balance {} {} (minor units), version {}",
                      protocol::to_string(r.outcome), what, r.balance, req.currency, r.version);
+}
+
+std::string to_json(const protocol::event& e) {
+  using protocol::event_kind;
+  std::string out;
+  auto str = [&](const char* k, std::string_view v) { out += fmt::format(",\"{}\":{}", k, json_quote(v)); };
+  auto num = [&](const char* k, auto v) { out += fmt::format(",\"{}\":{}", k, v); };
+  switch (e.kind) {
+    case event_kind::balance:
+      out = "{\"event\":\"balance\"";
+      str("account", e.account);
+      str("currency", e.currency);
+      num("balance", e.balance);
+      num("version", e.version);
+      if (e.has_txn) {
+        str("txn", e.txn);
+        str("kind", e.change);
+        num("amount", e.amount);
+      }
+      num("at", e.at_unix_ms);
+      break;
+    case event_kind::partner:
+      out = "{\"event\":\"partner\"";
+      str("partner", e.partner);
+      str("currency", e.currency);
+      num("bets", e.bets);
+      num("wins", e.wins);
+      num("rollbacks", e.rollbacks);
+      num("ggr", e.ggr);
+      num("version", e.version);
+      num("at", e.at_unix_ms);
+      break;
+    case event_kind::closed:
+      out = "{\"event\":\"closed\"";
+      str("reason", e.reason);
+      break;
+  }
+  return out + "}";
+}
+
+std::string to_text(const protocol::event& e) {
+  using protocol::event_kind;
+  switch (e.kind) {
+    case event_kind::balance:
+      if (!e.has_txn)
+        return fmt::format("{}: balance {} {} (minor units), version {} [current state]",
+                           e.account, e.balance, e.currency, e.version);
+      return fmt::format("{}: balance {} {} (minor units), version {}, {} {} of {:+}", e.account,
+                         e.balance, e.currency, e.version, e.change, e.txn, e.amount);
+    case event_kind::partner:
+      return fmt::format("partner {} {}: bets {}, wins {}, rollbacks {}, GGR {}, version {}",
+                         e.partner, e.currency, e.bets, e.wins, e.rollbacks, e.ggr, e.version);
+    case event_kind::closed:
+      return fmt::format("stream closed by the engine: {}", e.reason);
+  }
+  return "event";
 }
 
 }  // namespace settle::client

@@ -1,4 +1,4 @@
-// Renders a protocol response as one JSON object with the wire's keys (for --json output).
+// Renders a protocol response or event as one JSON object with the wire's keys (for --json output).
 #pragma once
 
 #include <string>
@@ -22,5 +22,11 @@ std::string to_text(const protocol::response& r);
 /// (a txn answer carries no kind, id, account or currency):
 /// "applied: bet t1 on alice, balance 900 EUR (minor units), version 3".
 std::string to_text(const protocol::response& r, const protocol::request& req);
+
+/// JSON text of an event, with the wire's keys.
+std::string to_json(const protocol::event& e);
+
+/// Readable one-line summary of an event.
+std::string to_text(const protocol::event& e);
 
 }  // namespace settle::client

@@ -1,11 +1,21 @@
 // settlectl: command-line client of settled (open, txn, balance, partner, block, unblock,
-// snapshot).
+// snapshot, watch).
 //
 // Exit status: 0 for an ok response, 1 for an error response, 2 for usage or connection
 // errors (including a request the engine would refuse as malformed: it is checked locally
-// with the engine's own decoder before anything is sent).
+// with the engine's own decoder before anything is sent). `watch` exits 0 when stopped
+// (SIGINT, SIGTERM, --count, --seconds), 1 when its subscribe is refused or the engine closes
+// the connection, 3 when the engine ends the stream with a `closed` event.
+#include <signal.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <iostream>
+#include <optional>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -21,9 +31,118 @@ namespace {
 constexpr int exit_ok = 0;
 constexpr int exit_refused = 1;
 constexpr int exit_usage = 2;
+constexpr int exit_stream_closed = 3;  // watch: the engine sent `closed` (a too-slow reader)
 
 void print(const protocol::response& r, const protocol::request& req, bool json) {
   std::cout << (json ? client::to_json(r) : client::to_text(r, req)) << std::endl;
+}
+
+/// What `watch` follows and when it stops on its own.
+struct watch_options {
+  std::vector<std::string> accounts, partners;
+  bool all = false;
+  uint64_t count = 0;   // stop after this many events (0: no limit)
+  double seconds = 0;   // stop after this many seconds (0: no limit)
+};
+
+volatile std::sig_atomic_t stop_signal = 0;
+
+extern "C" void on_stop_signal(int sig) {
+  stop_signal = sig;
+}
+
+/// SIGINT and SIGTERM set stop_signal. No SA_RESTART: a blocked poll() returns at once, and
+/// the watch loop waits in short slices anyway.
+void install_stop_handlers() {
+  struct sigaction sa{};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+/// Events seen in the last second, for the `[#N R/s]` prefix.
+class rate_window {
+public:
+  using clock = std::chrono::steady_clock;
+  size_t add(clock::time_point now) {
+    times_.push_back(now);
+    while (now - times_.front() >= std::chrono::seconds(1))
+      times_.pop_front();
+    return times_.size();
+  }
+
+private:
+  std::deque<clock::time_point> times_;
+};
+
+/// Subscribes on `conn` and prints the stream until a stop (see the exit statuses above).
+int watch(client::connection& conn, const watch_options& w, bool json) {
+  using clock = std::chrono::steady_clock;
+  install_stop_handlers();  // before subscribing: a signal during the call is not lost
+  auto sub = conn.subscribe(w.accounts, w.partners, w.all);
+  if (!sub.ok()) {
+    print(sub, protocol::request{}, json);
+    return exit_refused;
+  }
+  std::cerr << fmt::format("settlectl: watching (subscription {}); Ctrl-C to stop\n",
+                           sub.subscription);
+  const auto start = clock::now();
+  std::optional<clock::time_point> deadline;
+  if (w.seconds > 0)
+    deadline = start + std::chrono::duration_cast<clock::duration>(
+                           std::chrono::duration<double>(w.seconds));
+  uint64_t seen = 0;
+  rate_window rate;
+  auto summary = [&] {
+    std::cerr << fmt::format("{} events in {:.1f} s\n", seen,
+                             std::chrono::duration<double>(clock::now() - start).count());
+  };
+  for (;;) {
+    if (stop_signal != 0 || (w.count > 0 && seen >= w.count)) {
+      summary();
+      return exit_ok;
+    }
+    // Short waits so a signal or the deadline is noticed within 100 ms (next_event goes
+    // back to waiting after an interrupted poll).
+    int wait_ms = 100;
+    if (deadline) {
+      auto now = clock::now();
+      if (now >= *deadline) {
+        summary();
+        return exit_ok;
+      }
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - now).count();
+      wait_ms = static_cast<int>(std::min<int64_t>(wait_ms, left));
+    }
+    std::optional<protocol::event> e;
+    try {
+      e = conn.next_event(wait_ms);
+    } catch (const client::client_error& err) {
+      if (conn.closed())
+        std::cerr << "settlectl: the engine closed the connection\n";
+      else
+        std::cerr << "settlectl: " << err.what() << "\n";
+      summary();
+      return exit_refused;
+    }
+    if (!e)
+      continue;
+    ++seen;
+    if (json) {
+      std::string line = client::to_json(*e);
+      line += '\n';
+      std::fwrite(line.data(), 1, line.size(), stdout);
+    } else {
+      fmt::print(stdout, "[#{} {}/s] {}\n", seen, rate.add(clock::now()), client::to_text(*e));
+    }
+    std::fflush(stdout);
+    if (e->kind == protocol::event_kind::closed) {
+      summary();
+      return exit_stream_closed;
+    }
+  }
 }
 
 }  // namespace
@@ -32,7 +151,9 @@ int main(int argc, char** argv) {
   CLI::App app{"settlectl: talk to a settled engine (protocol v1)", "settlectl"};
   app.footer(
       "Amounts are integers in minor units (cents, won, ...).\n"
-      "Exit status: 0 ok response, 1 error response, 2 usage or connection error.");
+      "Exit status: 0 ok response, 1 error response, 2 usage or connection error.\n"
+      "watch: 0 when stopped (signal, --count, --seconds), 1 subscribe refused or\n"
+      "connection closed, 3 stream closed by the engine (a too-slow reader).");
   std::string connect = "127.0.0.1:7400";
   std::string token;
   bool json = false;
@@ -77,6 +198,20 @@ int main(int argc, char** argv) {
   auto* snapshot = app.add_subcommand(
       "snapshot", "write a snapshot now and trim the journal behind it (admin)");
 
+  watch_options wopt;
+  auto* watch_cmd = app.add_subcommand(
+      "watch",
+      "subscribe and print balance and partner events live, one line each (without --json "
+      "prefixed with [#count events-per-second])");
+  watch_cmd->add_option("--account", wopt.accounts, "follow this account (repeatable)");
+  watch_cmd->add_option("--partner", wopt.partners,
+                        "follow this partner's totals (repeatable)");
+  watch_cmd->add_flag("--all", wopt.all, "follow every account and partner (admin, viewer)");
+  watch_cmd->add_option("--count", wopt.count, "stop after this many events")
+      ->check(CLI::PositiveNumber);
+  watch_cmd->add_option("--seconds", wopt.seconds, "stop after this many seconds")
+      ->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -90,6 +225,17 @@ int main(int argc, char** argv) {
   if (block->parsed()) req.op = protocol::op_kind::block;
   if (unblock->parsed()) req.op = protocol::op_kind::unblock;
   if (snapshot->parsed()) req.op = protocol::op_kind::snapshot;
+  if (watch_cmd->parsed()) {
+    if (wopt.accounts.empty() && wopt.partners.empty() && !wopt.all) {
+      std::cerr << "settlectl: watch needs at least one --account, --partner or --all"
+                   "\nRun with --help for more information.\n";
+      return exit_usage;
+    }
+    req.op = protocol::op_kind::subscribe;
+    req.accounts = wopt.accounts;
+    req.partners = wopt.partners;
+    req.all = wopt.all;
+  }
   if (txn->parsed()) {
     req.op = protocol::op_kind::txn;
     protocol::parse(kind, req.kind);  // IsMember above admits only valid kinds
@@ -133,6 +279,8 @@ int main(int argc, char** argv) {
         return exit_refused;
       }
     }
+    if (watch_cmd->parsed())
+      return watch(conn, wopt, json);
     auto resp = conn.call(req);
     print(resp, req, json);
     return resp.ok() ? exit_ok : exit_refused;

@@ -166,7 +166,7 @@ engine_config load_file(const std::string& path) {
   }
   try {
     const auto& root = root_value.as_table();
-    check_keys(root, "", {"server", "engine", "journal", "redis", "auth", "log"});
+    check_keys(root, "", {"server", "engine", "journal", "redis", "events", "auth", "log"});
 
     const auto& server = section(root, "server");
     check_keys(server, "server",
@@ -209,6 +209,23 @@ engine_config load_file(const std::string& path) {
     read_string(redis, "redis", "appendfsync", cfg.redis_appendfsync);
     read_string(redis, "redis", "executable", cfg.redis_executable);
     read_int(redis, "redis", "maxmemory_bytes", cfg.redis_maxmemory_bytes);
+
+    const auto& events = section(root, "events");
+    check_keys(events, "events",
+               {"redis_publish", "max_subscriptions", "max_subscriptions_per_connection",
+                "flush_interval_us", "partner_interval_ms", "max_queued_events",
+                "subscriber_buffer_bytes", "subscriber_max_conflated",
+                "subscriber_max_lag_ms"});
+    read_bool(events, "events", "redis_publish", cfg.events_redis_publish);
+    read_int(events, "events", "max_subscriptions", cfg.events_max_subscriptions);
+    read_int(events, "events", "max_subscriptions_per_connection",
+             cfg.events_max_subscriptions_per_connection);
+    read_int(events, "events", "flush_interval_us", cfg.events_flush_interval_us);
+    read_int(events, "events", "partner_interval_ms", cfg.events_partner_interval_ms);
+    read_int(events, "events", "max_queued_events", cfg.events_max_queued);
+    read_int(events, "events", "subscriber_buffer_bytes", cfg.subscriber_buffer_bytes);
+    read_int(events, "events", "subscriber_max_conflated", cfg.subscriber_max_conflated);
+    read_int(events, "events", "subscriber_max_lag_ms", cfg.subscriber_max_lag_ms);
 
     const auto& log = section(root, "log");
     check_keys(log, "log", {"level"});
@@ -410,6 +427,15 @@ void validate(const engine_config& c) {
   range("journal.deadline_ms", c.journal_deadline_ms, 1, 600'000);
   range("journal.max_queued_records", c.journal_max_queued_records, 1, 100'000'000);
   range("journal.snapshot_interval_s", c.snapshot_interval_s, 0, 30 * 86'400);
+  range("events.max_subscriptions", c.events_max_subscriptions, 0, 10'000'000);
+  range("events.max_subscriptions_per_connection", c.events_max_subscriptions_per_connection, 1,
+        1'000'000);
+  range("events.flush_interval_us", c.events_flush_interval_us, 1, 10'000'000);
+  range("events.partner_interval_ms", c.events_partner_interval_ms, 1, 3'600'000);
+  range("events.max_queued_events", c.events_max_queued, 1, 1'000'000'000);
+  range("events.subscriber_buffer_bytes", c.subscriber_buffer_bytes, 1024, 1u << 30);
+  range("events.subscriber_max_conflated", c.subscriber_max_conflated, 1, 100'000'000);
+  range("events.subscriber_max_lag_ms", c.subscriber_max_lag_ms, 1, 3'600'000);
   static const std::set<std::string> fsync_modes{"always", "everysec", "no"};
   if (!fsync_modes.contains(c.redis_appendfsync))
     bad("redis.appendfsync", "unknown mode '" + c.redis_appendfsync +

@@ -48,6 +48,17 @@ struct engine_config {
   std::string redis_appendfsync = "everysec";  // embedded Redis: always | everysec | no
   std::string redis_executable = "redis-server";  // embedded Redis
   uint64_t redis_maxmemory_bytes = 0;      // embedded Redis; 0: no limit
+  // [events] (subscriptions; docs/protocol.md)
+  bool events_redis_publish = true;         // also PUBLISH every journaled batch to Redis
+  uint32_t events_max_subscriptions = 10'000;             // in the whole engine
+  uint32_t events_max_subscriptions_per_connection = 64;
+  uint32_t events_flush_interval_us = 1000;  // a subscriber gets its events this often
+  uint32_t events_partner_interval_ms = 100; // partner totals events at most this often
+  uint32_t events_max_queued = 1'000'000;    // events on their way to the publisher; beyond
+                                             // it every stream is closed (never the engine)
+  uint32_t subscriber_buffer_bytes = 1u << 20;  // unread by one subscriber, then conflated
+  uint32_t subscriber_max_conflated = 10'000;   // accounts conflated, then disconnected
+  uint32_t subscriber_max_lag_ms = 5'000;       // behind this long, then disconnected
   // [auth]
   std::vector<token_entry> tokens;
   // [log]

@@ -42,7 +42,8 @@ error_code authorize(const session_identity& who, const protocol::request_view& 
     return error_code::none;
   bool reserved = req.account.starts_with("house:") || req.account.starts_with("partner:");
   if (who.granted_role == role::viewer) {
-    if (req.op == op_kind::balance || req.op == op_kind::partner)
+    if (req.op == op_kind::balance || req.op == op_kind::partner ||
+        req.op == op_kind::subscribe || req.op == op_kind::unsubscribe)
       return error_code::none;
     return forbid(why, "viewer tokens are read-only");
   }
@@ -63,6 +64,20 @@ error_code authorize(const session_identity& who, const protocol::request_view& 
     case op_kind::partner:
       if (req.partner != who.partner)
         return forbid(why, "this token may only read partner '" + who.partner + "'");
+      return error_code::none;
+    case op_kind::subscribe:
+      // Accounts are checked where they live: each must have transacted with this partner
+      // (the publisher asks the shards; see subscribe_order::partner_check).
+      if (req.all)
+        return forbid(why, "partner tokens may not subscribe to all accounts");
+      for (auto p : protocol::list_items(req.partner_list))
+        if (p != who.partner)
+          return forbid(why, "this token may only follow partner '" + who.partner + "'");
+      for (auto a : protocol::list_items(req.account_list))
+        if ((a.starts_with("house:") || a.starts_with("partner:")))
+          return forbid(why, "partner tokens may only follow player accounts");
+      return error_code::none;
+    case op_kind::unsubscribe:
       return error_code::none;
     default:
       return forbid(why, "only admin tokens may " + std::string{protocol::to_string(req.op)});

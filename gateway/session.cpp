@@ -27,8 +27,8 @@ constexpr size_t read_chunk_bytes = 16 * 1024;
 
 /// Per-connection state, owned by the session broker's handlers.
 struct session_state {
-  explicit session_state(uint32_t max_frame_bytes, size_t shards)
-      : reader(max_frame_bytes), per_shard(shards) {}
+  explicit session_state(uint32_t max_frame_bytes, size_t shards, subscriber_limits limits)
+      : reader(max_frame_bytes), per_shard(shards), events(limits) {}
   protocol::frame_reader reader;
   session_identity identity;
   uint32_t in_flight = 0;  // admitted and not yet answered (sent or held)
@@ -38,6 +38,10 @@ struct session_state {
   std::vector<std::vector<protocol::request_view>> per_shard;  // this read's requests
   bool closing = false;
   bool caf_writing = false;  // CAF's write path holds bytes: send through it until drained
+  size_t caf_backlog_bytes = 0;  // bytes in CAF's write path (as of its last report)
+  event_outbox events;
+  bool lag_timer_armed = false;
+  bool send_buffer_bounded = false;
 };
 
 /// Writes what the handlers put into the connection's write buffer. Straight to the socket
@@ -61,6 +65,7 @@ void write_out(caf::io::broker* self, caf::io::connection_handle hdl, session_st
     // n < 0: a full socket (EAGAIN) or a broken one, which CAF's path reports as closed.
   }
   st.caf_writing = true;
+  st.caf_backlog_bytes += buf.size();
   self->flush(hdl);
 }
 
@@ -183,9 +188,32 @@ void send_batches(const session_env& env, const std::shared_ptr<const std::strin
   }
 }
 
+/// Sends a subscribe or unsubscribe to the publisher; it answers with a subscribe_answer.
+void send_subscription(const session_env& env, const protocol::request_view& req) {
+  auto me = caf::actor_cast<caf::actor>(env.self);
+  if (req.op == op_kind::unsubscribe) {
+    env.self->send(env.ctx->routes->publisher, actors::unsubscribe_order{me, req.rid,
+                                                                         req.subscription});
+    return;
+  }
+  actors::subscribe_order order;
+  order.session = me;
+  order.rid = req.rid;
+  for (auto a : protocol::list_items(req.account_list))
+    order.accounts.emplace_back(a);
+  for (auto p : protocol::list_items(req.partner_list))
+    order.partners.emplace_back(p);
+  order.all = req.all;
+  if (env.st->identity.granted_role == protocol::role::partner)
+    order.partner_check = env.st->identity.partner;
+  env.self->send(env.ctx->routes->publisher, std::move(order));
+}
+
 /// Routes one admitted request: into this read's batch for its shard, or alone.
 void route(const session_env& env, const protocol::request_view& req) {
   const auto& routes = *env.ctx->routes;
+  if (req.op == op_kind::subscribe || req.op == op_kind::unsubscribe)
+    return send_subscription(env, req);
   const bool to_shard = req.op != op_kind::partner && req.op != op_kind::snapshot &&
                         !(req.op == op_kind::balance && ledger::is_reserved_account(req.account));
   if (to_shard) {
@@ -277,12 +305,108 @@ void on_data(const session_env& env) {
   write_out(env.self, env.hdl, st);
 }
 
+/// Ends the connection's streams with a last event saying why, then closes it once the client
+/// took everything; a client that does not read even that is cut off after another
+/// max_lag_ms (the lag timer's kind 0).
+void close_stream(const session_env& env, std::string reason) {
+  auto& st = *env.st;
+  if (st.closing)
+    return;
+  // The latest state of every conflated key goes first: what the client has at the end is
+  // the state at the close, with versions that show what it skipped.
+  st.events.drained(env.self->wr_buf(env.hdl));
+  protocol::event closed;
+  closed.kind = protocol::event_kind::closed;
+  closed.reason = std::move(reason);
+  protocol::encode_event(closed, env.self->wr_buf(env.hdl));
+  write_out(env.self, env.hdl, st);
+  st.closing = true;  // reads are ignored from here on
+  if (!st.caf_writing) {
+    // The kernel took everything: it delivers the rest after the close.
+    env.self->close(env.hdl);
+    env.self->quit();
+    return;
+  }
+  // The connection stays ours (so its descriptor cannot be reused by another) until CAF
+  // reports its buffers drained (data_transferred) or the grace is over.
+  auto me = caf::actor_cast<caf::actor>(env.self);
+  env.self->delayed_send(env.ctx->routes->timers,
+                         std::chrono::milliseconds(st.events.limits().max_lag_ms),
+                         actors::forward_atom::value, me,
+                         caf::make_message(actors::lag_atom::value, uint64_t{0}));
+}
+
+/// Checks whether a subscriber is behind for too long; re-arms the check while it is behind.
+void check_lag(const session_env& env) {
+  auto& st = *env.st;
+  if (st.closing || !st.events.behind())
+    return;
+  if (st.events.too_late(event_outbox::clock::now()))
+    return close_stream(env, "the subscriber read too slowly: behind for more than " +
+                                 std::to_string(st.events.limits().max_lag_ms) +
+                                 " ms (subscriber_max_lag_ms)");
+  if (st.lag_timer_armed)
+    return;
+  st.lag_timer_armed = true;
+  auto me = caf::actor_cast<caf::actor>(env.self);
+  env.self->delayed_send(env.ctx->routes->timers,
+                         std::chrono::milliseconds(st.events.limits().max_lag_ms / 4 + 1),
+                         actors::forward_atom::value, me,
+                         caf::make_message(actors::lag_atom::value, uint64_t{1}));
+}
+
+void on_events(const session_env& env, const actors::event_delivery& d) {
+  auto& st = *env.st;
+  if (st.closing)
+    return;
+  auto& out = env.self->wr_buf(env.hdl);
+  const size_t backlog = (st.caf_writing ? st.caf_backlog_bytes : 0) + out.size();
+  const bool was_behind = st.events.behind();
+  if (st.events.deliver(d, backlog, out, event_outbox::clock::now()) ==
+      event_outbox::verdict::too_many_conflated)
+    return close_stream(env, "the subscriber read too slowly: more than " +
+                                 std::to_string(st.events.limits().max_conflated) +
+                                 " accounts behind (subscriber_max_conflated)");
+  if (!st.caf_writing)
+    st.events.drained(out);  // nothing waits in CAF's buffers (data_transferred won't come)
+  write_out(env.self, env.hdl, st);
+  if (!was_behind && st.events.behind())
+    check_lag(env);
+}
+
+void on_subscribe_answer(const session_env& env, actors::subscribe_answer& a) {
+  auto& st = *env.st;
+  --st.in_flight;
+  if (st.closing)
+    return;
+  auto& out = env.self->wr_buf(env.hdl);
+  if (a.error != error_code::none) {
+    protocol::encode_error(a.op, a.rid, a.error, a.message, false, 0, 0, out);
+  } else {
+    protocol::response resp;
+    resp.op = a.op;
+    resp.rid = a.rid;
+    resp.subscription = a.subscription;
+    protocol::encode_response(resp, out);
+    out.insert(out.end(), a.snapshot.begin(), a.snapshot.end());
+    if (!st.send_buffer_bounded && a.op == op_kind::subscribe) {
+      // The kernel's send buffer grows to megabytes for a client that does not read; bounded
+      // like ours, a slow subscriber is conflated after about buffer_bytes, not after that.
+      st.send_buffer_bounded = true;
+      int bytes = static_cast<int>(st.events.limits().buffer_bytes);
+      ::setsockopt(static_cast<caf::io::network::native_socket>(env.hdl.id()), SOL_SOCKET,
+                   SO_SNDBUF, &bytes, sizeof(bytes));
+    }
+  }
+  write_out(env.self, env.hdl, st);
+}
+
 }  // namespace
 
 caf::behavior session(caf::io::broker* self, caf::io::connection_handle hdl,
                       std::shared_ptr<gateway_context> ctx) {
-  auto st = std::make_shared<session_state>(ctx->opts.max_frame_bytes,
-                                            ctx->routes->ledger_shards.size());
+  auto st = std::make_shared<session_state>(
+      ctx->opts.max_frame_bytes, ctx->routes->ledger_shards.size(), ctx->opts.subscribers);
   session_env env{self, hdl, st, ctx};
   self->configure_read(hdl, caf::io::receive_policy::at_most(read_chunk_bytes));
   // Answers go out when written, not after Nagle's delay: a lone answer on a quiet
@@ -310,10 +434,31 @@ caf::behavior session(caf::io::broker* self, caf::io::connection_handle hdl,
             finish_transfer(env, r.rid);
       },
       [=](const caf::io::data_transferred_msg& msg) {
+        st->caf_backlog_bytes = msg.remaining;
         if (msg.remaining == 0) {
           st->caf_writing = false;
+          if (st->closing) {  // close_stream: the last event is written
+            self->close(hdl);
+            self->quit();
+            return;
+          }
+          st->events.drained(self->wr_buf(hdl));  // the client caught up
           write_out(self, hdl, *st);  // what was written meanwhile, if anything
         }
+      },
+      [=](actors::event_delivery& d) { on_events(env, d); },
+      [=](actors::subscribe_answer& a) { on_subscribe_answer(env, a); },
+      [=](actors::stream_closed& c) { close_stream(env, std::move(c.reason)); },
+      [=](actors::lag_atom, uint64_t kind) {
+        if (kind == 0) {
+          // The grace after the last event is over and the client did not take it: the
+          // socket is shut down so that CAF's pending write fails and frees its buffers.
+          ::shutdown(static_cast<caf::io::network::native_socket>(hdl.id()), SHUT_RDWR);
+          self->quit();
+          return;
+        }
+        st->lag_timer_armed = false;
+        check_lag(env);
       },
       [=](const caf::io::connection_closed_msg&) {
         st->closing = true;

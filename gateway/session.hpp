@@ -11,6 +11,7 @@
 
 #include "actors/routing.hpp"
 #include "gateway/authorization.hpp"
+#include "gateway/event_outbox.hpp"
 
 namespace settle::gateway {
 
@@ -19,6 +20,7 @@ struct gateway_options {
   uint32_t max_frame_bytes = 1u << 20;
   uint32_t max_in_flight_per_connection = 4096;
   uint32_t max_connections = 1024;
+  subscriber_limits subscribers;  // per connection that subscribed
 };
 
 /// Shared, read-only after start (except the live connection counter).

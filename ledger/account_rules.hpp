@@ -20,13 +20,14 @@ using protocol::txn_kind;
 struct account_state {
   int64_t balance = 0;
   uint64_t version = 0;  // +1 per applied change
+  uint64_t partner_bits = 0;  // partners that transacted on it (ledger/partner_marks.hpp)
   currency_code currency = 0;
   account_kind kind = account_kind::player;
   account_status status = account_status::active;
 };
 
-/// Player accounts by id: what a ledger shard holds, idle or busy (about 60 bytes of slot
-/// per account plus the table's spare room; ids longer than 15 bytes add a heap copy).
+/// Player accounts by id: what a ledger shard holds, idle or busy (a 64-byte slot per
+/// account plus the table's spare room; ids longer than 15 bytes add a heap copy).
 using account_map = absl::flat_hash_map<std::string, account_state>;
 
 /// Which side of a transaction an account is on.

@@ -140,8 +140,11 @@ void fold_applied(durable_image& img, uint32_t shard, const journal_record& r) {
     fail(r, "balance_after mismatch at version " + std::to_string(r.version_after) +
                 ": record says " + std::to_string(r.balance_after) + ", folding gives " +
                 std::to_string(next));
-  if (r.role == leg_role::player)
+  if (r.role == leg_role::player) {
     fold_player(img, acc, r);  // throws before the account changes
+    if (!r.partner.empty())
+      ledger::mark_partner(acc, img.partner_spill[shard], r.account, r.partner);
+  }
   else
     fold_transfer_leg(img, r);
   acc.balance = next;
@@ -157,6 +160,8 @@ void fold_note(durable_image& img, uint32_t shard, const journal_record& r) {
   if (r.amount != 0)
     fail(r, "note with amount " + std::to_string(r.amount) + " (version " +
                 std::to_string(r.version_after) + ")");
+  if (!r.partner.empty())  // a rollback that moved nothing still names its partner
+    ledger::mark_partner(acc, img.partner_spill[shard], r.account, r.partner);
   img.ids.try_emplace(ledger::hash_id(r.id_namespace, r.txn_id), done_entry(r, r.outcome));
   if (r.outcome == txn_status::noop && r.kind == txn_kind::rollback) {
     // A rollback that found no bet: the tombstone refuses the bet if it arrives later.
@@ -198,7 +203,8 @@ void fold_open(durable_image& img, uint32_t shard, const journal_record& r) {
 
 }  // namespace
 
-durable_image::durable_image(uint32_t n) : shards(n), accounts(n), positions(n) {}
+durable_image::durable_image(uint32_t n)
+    : shards(n), accounts(n), partner_spill(n), positions(n) {}
 
 void fold(durable_image& img, uint32_t shard, const journal_record& r) {
   if (img.shards == 0 || shard >= img.shards)

@@ -14,6 +14,7 @@
 #include "ledger/clearing.hpp"
 #include "ledger/currency.hpp"
 #include "ledger/id_store.hpp"
+#include "ledger/partner_marks.hpp"
 #include "persistence/journal.hpp"
 
 namespace settle::persistence {
@@ -43,6 +44,8 @@ struct durable_image {
   uint32_t shards = 0;
   // Per shard, account id -> state.
   std::vector<ledger::account_map> accounts;
+  // Per shard, the partner marks that do not fit the accounts' bits (ledger/partner_marks).
+  std::vector<ledger::partner_spill> partner_spill;
   // Key = ledger::hash_id(namespace, id); only done entries and tombstones.
   ledger::id_map ids;
   // (partner or "" for the house, currency) -> clearing account.

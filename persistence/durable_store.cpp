@@ -61,6 +61,14 @@ durable_store::durable_store(durable_store_options opts) : opts_(std::move(opts)
 
   auto t1 = clock_type::now();
   writer_ = std::make_shared<redis_journal_writer>(opts_.journal);
+  if (opts_.publish_events) {
+    // Its own connection to the same Redis: publishing never holds up the journal.
+    opts_.events.unix_socket = opts_.address.unix_socket;
+    opts_.events.host = opts_.address.host;
+    opts_.events.port = opts_.address.port;
+    publisher_ = std::make_shared<redis_event_publisher>(opts_.events);
+    writer_->set_feed(publisher_);  // before the first append (repair_transfers below)
+  }
   repair_transfers(*image_);
   expire_ids(*image_, unix_ms() / 1000, opts_.id_retention_s);
   if (auto why = check_zero_sum(*image_); !why.empty())
@@ -84,7 +92,8 @@ durable_store::~durable_store() {
     snapshot_thread_.join();
   for (auto& done : requests_)
     done(false, "the engine is stopping");
-  writer_.reset();  // drains what is queued while Redis is still there
+  writer_.reset();     // drains what is queued while Redis is still there
+  publisher_.reset();  // then publishes what the writer fed it (the writer held it too)
   server_.reset();
 }
 

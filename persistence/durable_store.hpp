@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "persistence/durable_image.hpp"
+#include "persistence/redis_event_publisher.hpp"
 #include "persistence/redis_journal.hpp"
 #include "persistence/redis_server.hpp"
 #include "persistence/snapshot_store.hpp"
@@ -25,6 +26,8 @@ struct durable_store_options {
   redis_address address;            // external: where (embedded: filled in)
   uint32_t shards = 8;              // journal shards = account shards
   redis_journal_options journal;    // batching, deadline, queue (address and shards filled in)
+  bool publish_events = true;       // publish durable batches' events to Redis Pub/Sub
+  redis_event_options events;       // channels, queue, timeouts (address filled in)
   uint32_t snapshot_interval_s = 300;  // 0: only on request
   int64_t id_retention_s = 7 * 24 * 3600;
   bool stop_at_last_good = false;
@@ -45,6 +48,8 @@ public:
   /// The recovered image (moved out; call once, before the engine starts).
   durable_image take_image();
   std::shared_ptr<redis_journal_writer> writer() const { return writer_; }
+  /// The Redis Pub/Sub publisher fed by the writer; null when publish_events is off.
+  std::shared_ptr<redis_event_publisher> event_publisher() const { return publisher_; }
   redis_server* embedded_server() const { return server_.get(); }
 
   /// Starts the snapshot thread (periodic, and on request).
@@ -60,6 +65,7 @@ private:
 
   durable_store_options opts_;
   std::unique_ptr<redis_server> server_;
+  std::shared_ptr<redis_event_publisher> publisher_;  // also held by writer_ (its feed)
   std::shared_ptr<redis_journal_writer> writer_;
   std::unique_ptr<durable_image> image_;
 

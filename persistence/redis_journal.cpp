@@ -6,17 +6,16 @@
 #include <hiredis/hiredis.h>
 
 #include "persistence/journal_batch.hpp"
+#include "persistence/redis_connect.hpp"
 
 namespace settle::persistence {
 
-namespace {
-
-redisContext* open_context(const redis_journal_options& o) {
-  timeval tv{static_cast<time_t>(o.deadline_ms / 1000),
-             static_cast<suseconds_t>((o.deadline_ms % 1000) * 1000)};
-  redisContext* c = o.unix_socket.empty()
-                        ? redisConnectWithTimeout(o.host.c_str(), o.port, tv)
-                        : redisConnectUnixWithTimeout(o.unix_socket.c_str(), tv);
+redisContext* open_redis(const std::string& unix_socket, const std::string& host, uint16_t port,
+                         uint32_t timeout_ms) {
+  timeval tv{static_cast<time_t>(timeout_ms / 1000),
+             static_cast<suseconds_t>((timeout_ms % 1000) * 1000)};
+  redisContext* c = unix_socket.empty() ? redisConnectWithTimeout(host.c_str(), port, tv)
+                                        : redisConnectUnixWithTimeout(unix_socket.c_str(), tv);
   if (c == nullptr)
     return nullptr;
   if (c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
@@ -24,6 +23,12 @@ redisContext* open_context(const redis_journal_options& o) {
     return nullptr;
   }
   return c;
+}
+
+namespace {
+
+redisContext* open_context(const redis_journal_options& o) {
+  return open_redis(o.unix_socket, o.host, o.port, o.deadline_ms);
 }
 
 /// The batch bytes of stream entries in `reply` (an XRANGE/XREVRANGE array).
@@ -108,6 +113,11 @@ redis_journal_writer::~redis_journal_writer() {
     redisFree(ctx_);
 }
 
+void redis_journal_writer::set_feed(std::shared_ptr<durable_feed> feed) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  feed_ = std::move(feed);
+}
+
 void redis_journal_writer::attach(uint32_t shard, chunk_outcome done) {
   std::lock_guard<std::mutex> lock(mutex_);
   outcomes_.at(shard) = std::move(done);
@@ -167,8 +177,12 @@ bool redis_journal_writer::resync() {
   // Batches whose round trip failed without an answer: they landed iff the chain has it.
   auto doubts = std::move(in_doubt_);
   in_doubt_.clear();
-  for (auto& d : doubts)
-    report(d.chunks, seq_[d.chunks.shard] > d.batch_seq ? durability::durable : durability::failed);
+  for (auto& d : doubts) {
+    if (seq_[d.chunks.shard] > d.batch_seq)
+      report_durable(d.chunks, std::move(d.records));
+    else
+      report(d.chunks, durability::failed);
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     published_seq_ = seq_;
@@ -226,6 +240,12 @@ void redis_journal_writer::report(const chunk_range& r, durability d) {
     done(r.first, r.last, d);
 }
 
+void redis_journal_writer::report_durable(const chunk_range& r, std::string records) {
+  report(r, durability::durable);
+  if (feed_in_use_)
+    feed_in_use_->durable(r.shard, r.records, std::move(records));
+}
+
 void redis_journal_writer::write(std::vector<journal_chunk>& batch) {
   // Per shard, in append order; chunks of an epoch that already failed go no further.
   for (auto& c : batch)
@@ -267,25 +287,30 @@ void redis_journal_writer::write(std::vector<journal_chunk>& batch) {
   struct sent {
     chunk_range chunks;
     uint64_t hash;
+    std::string records;  // for the feed: the record bytes (empty without one)
   };
   std::vector<sent> order;
   order.reserve(ranges.size());
   for (const auto& r : ranges) {
     auto& chunks = by_shard_[r.shard];
     begin_batch(batch_bytes_, r.shard, seq_[r.shard], prev_hash_[r.shard], r.records);
+    const size_t header = batch_bytes_.size();
     for (const auto& c : chunks)
       if (c.epoch >= failed_below_[r.shard])
         batch_bytes_.append(c.bytes);
     chunks.clear();
+    std::string records;
+    if (feed_in_use_)
+      records.assign(batch_bytes_, header, batch_bytes_.size() - header);
     uint64_t hash = end_batch(batch_bytes_);
     redisAppendCommand(ctx_, "XADD %s * b %b", keys_[r.shard].c_str(), batch_bytes_.data(),
                        batch_bytes_.size());
-    order.push_back({r, hash});
+    order.push_back({r, hash, std::move(records)});
   }
   bool connection_lost = false;
-  for (const auto& o : order) {
+  for (auto& o : order) {
     if (connection_lost) {
-      in_doubt_.push_back({o.chunks, seq_[o.chunks.shard]});
+      in_doubt_.push_back({o.chunks, seq_[o.chunks.shard], std::move(o.records)});
       continue;
     }
     void* raw = nullptr;
@@ -293,7 +318,7 @@ void redis_journal_writer::write(std::vector<journal_chunk>& batch) {
       // Timeout or connection loss: this batch and the ones after it may or may not have
       // landed. Say so now; the reconnect settles them.
       connection_lost = true;
-      in_doubt_.push_back({o.chunks, seq_[o.chunks.shard]});
+      in_doubt_.push_back({o.chunks, seq_[o.chunks.shard], std::move(o.records)});
       continue;
     }
     auto* reply = static_cast<redisReply*>(raw);
@@ -307,7 +332,7 @@ void redis_journal_writer::write(std::vector<journal_chunk>& batch) {
         ++batches_;
         published_seq_[o.chunks.shard] = seq_[o.chunks.shard];
       }
-      report(o.chunks, durability::durable);
+      report_durable(o.chunks, std::move(o.records));
     } else {
       // An error reply (e.g. OOM): this batch was not written; the connection is still good.
       {
@@ -345,6 +370,8 @@ void redis_journal_writer::run() {
                                      [&] { return stopping_ || !queue_.empty(); });
       }
       writer_idle_ = false;
+      if (feed_in_use_ != feed_)  // set_feed() before the first append: seen from here on
+        feed_in_use_ = feed_;
       if (queue_.empty() && stopping_)
         return;
       if (!resync_due) {

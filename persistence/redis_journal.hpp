@@ -8,11 +8,13 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "persistence/event_feed.hpp"
 #include "persistence/journal.hpp"
 
 struct redisContext;
@@ -61,6 +63,10 @@ public:
   /// Thread-safe. False when max_queued_records are waiting (a chunk is always taken when the
   /// queue is empty, however big) or `shard` is out of range.
   bool append(journal_chunk chunk) override;
+  /// Hands the records of every durable batch to `feed` (on the writer thread, in order per
+  /// shard; batches in doubt once resync finds them landed). Call before the first append.
+  /// Without a feed nothing is copied.
+  void set_feed(std::shared_ptr<durable_feed> feed);
 
   uint32_t shards() const { return opts_.shards; }
   uint64_t batches_written() const;
@@ -81,6 +87,7 @@ private:
   struct in_doubt {
     chunk_range chunks;
     uint64_t batch_seq = 0;
+    std::string records;  // the batch's record bytes, for the feed (empty without one)
   };
   void run();
   bool connect();
@@ -90,6 +97,8 @@ private:
   bool ensure_synced();
   void write(std::vector<journal_chunk>& batch);
   void report(const chunk_range& r, durability d);
+  /// report() of a durable batch, then its records to the feed (if any).
+  void report_durable(const chunk_range& r, std::string records);
 
   redis_journal_options opts_;
   std::vector<std::string> keys_;
@@ -103,10 +112,12 @@ private:
   std::string batch_bytes_;                          // reused per batch
   std::string resync_error_;
   bool synced_ = false;  // the chains are known: writing may go on (e.g. not while LOADING)
+  std::shared_ptr<durable_feed> feed_in_use_;  // writer thread's copy of feed_
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<journal_chunk> queue_;
+  std::shared_ptr<durable_feed> feed_;
   size_t queued_records_ = 0;
   bool writer_idle_ = false;   // the writer waits for a first chunk (append wakes it)
   bool stopping_ = false;

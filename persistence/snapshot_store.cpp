@@ -229,10 +229,17 @@ void write_items(chunk_writer& w, const durable_image& img) {
     w.add();
   }
   uint64_t accounts = 0;
-  for (uint32_t s = 0; s < img.shards; ++s)
+  for (uint32_t s = 0; s < img.shards; ++s) {
+    // Partner marks by name (bits are per process): the account's bits, plus its spill.
+    absl::flat_hash_map<std::string_view, std::vector<std::string_view>> spilled;
+    for (const auto& key : img.partner_spill[s]) {
+      auto sep = key.find('\0');
+      spilled[std::string_view{key}.substr(sep + 1)].push_back(
+          std::string_view{key}.substr(0, sep));
+    }
     for (const auto& [id, a] : img.accounts[s]) {
       auto& pk = w.item();
-      pack_tag(pk, item::account, 7);
+      pack_tag(pk, item::account, 8);
       pk.pack(s);
       pack_str(pk, id);
       pk.pack(a.balance);
@@ -240,9 +247,18 @@ void write_items(chunk_writer& w, const durable_image& img) {
       pk.pack(a.currency);
       pk.pack(static_cast<uint8_t>(a.kind));
       pk.pack(static_cast<uint8_t>(a.status));
+      auto partners = ledger::partners_in_bits(a);
+      auto more = spilled.find(id);
+      size_t extra = more == spilled.end() ? 0 : more->second.size();
+      pk.pack_array(static_cast<uint32_t>(partners.size() + extra));
+      for (const auto& p : partners)
+        pack_str(pk, p);
+      for (size_t k = 0; k < extra; ++k)
+        pack_str(pk, more->second[k]);
       w.add();
       ++accounts;
     }
+  }
   // Every id_entry field but `stalled`, which only pending entries (never in an image) use.
   for (const auto& [key, e] : img.ids) {
     auto& pk = w.item();
@@ -441,6 +457,9 @@ void read_item(const msgpack::object& o, const std::string& where, uint32_t inde
       a.currency = f.num<ledger::currency_code>();
       a.kind = f.enumerator(protocol::account_kind::house);
       a.status = f.enumerator(protocol::account_status::blocked);
+      fields partners{f.next(), where, index, "partners"};
+      for (uint32_t p = 0; p < partners.size(); ++p)
+        ledger::mark_partner(a, img.partner_spill[s], id, partners.str());
       if (!img.accounts[s].emplace(std::move(id), a).second)
         f.bad("account listed twice");
       ++seen.accounts[s];

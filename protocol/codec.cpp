@@ -61,10 +61,15 @@ void encode_request(const request& r, std::vector<char>& out) {
 void encode_request(const request& r, uint64_t rid, std::vector<char>& out) {
   // At most 12 pairs, each a key of at most 9 bytes and a value header or integer of at most 9,
   // plus the string values themselves.
-  const size_t room = mp_writer::max_map_header_bytes + 12 * 18 + r.token.size() +
-                      r.account.size() + r.currency.size() + r.partner.size() + r.id.size() +
-                      r.round.size() + r.game.size() + r.ref.size() + r.to.size() +
-                      to_string(r.kind).size() + to_string(r.op).size();
+  size_t room = mp_writer::max_map_header_bytes + 12 * 18 + r.token.size() +
+                r.account.size() + r.currency.size() + r.partner.size() + r.id.size() +
+                r.round.size() + r.game.size() + r.ref.size() + r.to.size() +
+                to_string(r.kind).size() + to_string(r.op).size();
+  for (const auto* list : {&r.accounts, &r.partners}) {
+    room += mp_writer::max_map_header_bytes;  // the array header
+    for (const auto& id : *list)
+      room += mp_writer::max_map_header_bytes + id.size();
+  }
   detail::write_frame(out, room, [&](mp_writer& w) {
     switch (r.op) {
       case op_kind::hello:
@@ -88,6 +93,28 @@ void encode_request(const request& r, uint64_t rid, std::vector<char>& out) {
         break;
       case op_kind::snapshot:
         w.map_header(2);
+        break;
+      case op_kind::subscribe: {
+        w.map_header(2 + !r.accounts.empty() + !r.partners.empty() + (r.all ? 1 : 0));
+        for (auto [name, list] : {std::pair{"accounts", &r.accounts},
+                                  std::pair{"partners", &r.partners}}) {
+          if (list->empty())
+            continue;
+          w.str(name);
+          w.array_header(static_cast<uint32_t>(list->size()));
+          for (const auto& id : *list)
+            w.str(id);
+        }
+        if (r.all) {
+          w.str("all");
+          w.boolean(true);
+        }
+        break;
+      }
+      case op_kind::unsubscribe:
+        w.map_header(3);
+        w.str("subscription");
+        w.uint(r.subscription);
         break;
       case op_kind::txn: {
         const bool with_amount = r.has_amount || r.kind != txn_kind::rollback;

@@ -45,6 +45,25 @@ void encode_txn_result(uint64_t rid, txn_status status, int64_t balance, uint64_
 void encode_error(op_kind op, uint64_t rid, error_code code, std::string_view message,
                   bool has_balance, int64_t balance, uint64_t version, std::vector<char>& out);
 
+/// Appends the frame of one event (no `rid`: the engine sends it on its own).
+void encode_event(const event& e, std::vector<char>& out);
+
+/// Client side: decodes one event frame body. False with `error_message` when the body is not
+/// a well-formed event (a response, say: its first key is not `event`).
+bool decode_event(std::string_view body, event& out, std::string& error_message);
+
+/// Client side: true when a frame body is an event rather than a response.
+bool is_event(std::string_view body);
+
+/// Appends one msgpack array whose items are the maps encode_event writes (no frame length
+/// prefix): the message body of the Redis event channels (docs/protocol.md).
+void encode_event_array(const std::vector<event>& events, std::vector<char>& out);
+
+/// Client side: decodes a body written by encode_event_array into `out` (cleared first). False
+/// with `error_message` (naming the item) when it is not an array of well-formed events.
+bool decode_event_array(std::string_view body, std::vector<event>& out,
+                        std::string& error_message);
+
 /// Client side: appends one complete frame holding `req` (only the fields its op uses).
 void encode_request(const request& req, std::vector<char>& out);
 /// The same with `rid` in place of req.rid (a pipelining client tags requests without

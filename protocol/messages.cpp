@@ -23,8 +23,9 @@ constexpr std::array<std::string_view, 17> error_names{
     "invalid_amount", "insufficient_funds", "id_conflict",      "rolled_back",
     "ref_mismatch",  "unknown_partner",   "overloaded",         "unavailable",
     "internal"};
-constexpr std::array<std::string_view, 8> op_names{"hello",   "open",  "txn",    "balance",
-                                                   "partner", "block", "unblock", "snapshot"};
+constexpr std::array<std::string_view, 10> op_names{
+    "hello", "open", "txn", "balance", "partner", "block", "unblock", "snapshot", "subscribe",
+    "unsubscribe"};
 constexpr std::array<std::string_view, 6> txn_names{"bet",     "win",      "rollback",
                                                     "deposit", "withdraw", "transfer"};
 constexpr std::array<std::string_view, 3> kind_names{"player", "partner", "house"};
@@ -34,7 +35,7 @@ constexpr std::array<std::string_view, 3> role_names{"admin", "partner", "viewer
 
 // The tables list every enumerator in declaration order.
 static_assert(error_names.size() == static_cast<size_t>(error_code::internal) + 1);
-static_assert(op_names.size() == static_cast<size_t>(op_kind::snapshot) + 1);
+static_assert(op_names.size() == static_cast<size_t>(op_kind::unsubscribe) + 1);
 static_assert(txn_names.size() == static_cast<size_t>(txn_kind::transfer) + 1);
 static_assert(kind_names.size() == static_cast<size_t>(account_kind::house) + 1);
 static_assert(status_names.size() == static_cast<size_t>(account_status::blocked) + 1);
@@ -81,6 +82,16 @@ void assign(request& out, const request_view& v) {
   out.game.assign(v.game);
   out.ref.assign(v.ref);
   out.to.assign(v.to);
+  auto copy_list = [](std::vector<std::string>& to, std::string_view list) {
+    to.clear();
+    if (!list.empty())
+      for (auto item : list_items(list))
+        to.emplace_back(item);
+  };
+  copy_list(out.accounts, v.account_list);
+  copy_list(out.partners, v.partner_list);
+  out.all = v.all;
+  out.subscription = v.subscription;
 }
 
 request to_request(const request_view& v) {
@@ -105,6 +116,8 @@ request_view view_of(const request& r) {
   v.game = r.game;
   v.ref = r.ref;
   v.to = r.to;
+  v.all = r.all;
+  v.subscription = r.subscription;
   return v;
 }
 

@@ -33,7 +33,9 @@ enum class error_code : uint8_t {
 };
 
 /// Request operations.
-enum class op_kind : uint8_t { hello, open, txn, balance, partner, block, unblock, snapshot };
+enum class op_kind : uint8_t {
+  hello, open, txn, balance, partner, block, unblock, snapshot, subscribe, unsubscribe,
+};
 
 /// Transaction kinds of the `txn` op.
 enum class txn_kind : uint8_t { bet, win, rollback, deposit, withdraw, transfer };
@@ -87,6 +89,11 @@ struct request {
   int64_t amount = 0;
   bool has_amount = false;  // amount is optional on rollback only
   std::string round, game, ref, to;
+  // subscribe
+  std::vector<std::string> accounts, partners;
+  bool all = false;
+  // unsubscribe
+  uint64_t subscription = 0;
 };
 
 /// A decoded request whose strings point into the frame body it was decoded from: valid only
@@ -104,7 +111,15 @@ struct request_view {
   int64_t amount = 0;
   bool has_amount = false;  // amount is optional on rollback only
   std::string_view round, game, ref, to;
+  // subscribe: the msgpack arrays of ids as sent (already checked); list_items() reads them
+  std::string_view account_list, partner_list;
+  bool all = false;
+  // unsubscribe
+  uint64_t subscription = 0;
 };
+
+/// The strings of a list field of a request_view (account_list, partner_list), in order.
+std::vector<std::string_view> list_items(std::string_view list);
 
 /// An owned copy of `v`: what to keep once the frame body is gone.
 request to_request(const request_view& v);
@@ -112,7 +127,8 @@ request to_request(const request_view& v);
 /// Copies `v` into `out`, reusing out's string buffers: no allocation once they are big enough.
 void assign(request& out, const request_view& v);
 
-/// Views into the strings of `r` (valid while `r` lives and its strings are unchanged).
+/// Views into the strings of `r` (valid while `r` lives and its strings are unchanged). The
+/// list fields of `subscribe` are not carried (their views would need msgpack bytes).
 request_view view_of(const request& r);
 
 /// Per-currency live totals of one partner.
@@ -148,8 +164,34 @@ struct response {
   bool has_balance = false;
   // partner
   std::vector<currency_totals> totals;
+  // subscribe
+  uint64_t subscription = 0;
 
   bool ok() const { return error == error_code::none; }
+};
+
+/// What an event reports.
+enum class event_kind : uint8_t { balance, partner, closed };
+
+/// A message the engine sends on its own on a connection that subscribed (no `rid`): a change
+/// of an account's balance, a partner's totals, or why the engine closes the stream.
+struct event {
+  event_kind kind = event_kind::balance;
+  int64_t at_unix_ms = 0;  // balance, partner: when the change was made
+  uint64_t version = 0;    // balance: the account's; partner: the clearing account's
+  std::string currency;    // balance, partner
+  // balance
+  std::string account;
+  int64_t balance = 0;
+  bool has_txn = false;     // false for the current state sent right after subscribing
+  std::string txn;          // the transaction id
+  std::string change;       // a txn kind, or open / block / unblock
+  int64_t amount = 0;       // signed change of the balance
+  // partner
+  std::string partner;
+  int64_t bets = 0, wins = 0, rollbacks = 0, ggr = 0;
+  // closed
+  std::string reason;
 };
 
 /// Builds an error response for `rid`.

@@ -99,6 +99,8 @@ public:
   bool next_value(mp_item& it) { return next(it) && skip_contents(it); }
 
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+  /// Where the next item starts.
+  const char* position() const { return reinterpret_cast<const char*>(p_); }
   mp_error error() const { return error_; }
 
 private:

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "protocol/msgpack_reader.hpp"
 
@@ -48,12 +49,15 @@ std::string shown(std::string_view s) {
 /// The request keys the decoder reads; every other key is skipped.
 enum class key : uint8_t {
   op, rid, token, account, currency, partner, id, kind, amount, round, game, ref, to,
+  accounts, partners, all, subscription,
   unknown,
 };
 constexpr size_t known_keys = static_cast<size_t>(key::unknown);
 constexpr std::array<std::string_view, known_keys> key_names{
     "op", "rid", "token", "account", "currency", "partner", "id",
-    "kind", "amount", "round", "game", "ref", "to"};
+    "kind", "amount", "round", "game", "ref", "to",
+    "accounts", "partners", "all", "subscription"};
+constexpr size_t max_list_items = 10'000;  // ids in one subscribe list
 
 /// `k` (whose length the caller matched) equals the literal.
 template <size_t N>
@@ -66,13 +70,16 @@ key key_of(std::string_view k) {
   switch (k.size()) {
     case 2: return is(k, "op") ? key::op : is(k, "id") ? key::id : is(k, "to") ? key::to
                                                                                 : key::unknown;
-    case 3: return is(k, "rid") ? key::rid : is(k, "ref") ? key::ref : key::unknown;
+    case 3: return is(k, "rid") ? key::rid : is(k, "ref") ? key::ref : is(k, "all") ? key::all
+                                                                                    : key::unknown;
     case 4: return is(k, "kind") ? key::kind : is(k, "game") ? key::game : key::unknown;
     case 5: return is(k, "token") ? key::token : is(k, "round") ? key::round : key::unknown;
     case 6: return is(k, "amount") ? key::amount : key::unknown;
     case 7: return is(k, "account") ? key::account : is(k, "partner") ? key::partner
                                                                        : key::unknown;
-    case 8: return is(k, "currency") ? key::currency : key::unknown;
+    case 8: return is(k, "currency") ? key::currency : is(k, "accounts") ? key::accounts
+                   : is(k, "partners") ? key::partners : key::unknown;
+    case 12: return is(k, "subscription") ? key::subscription : key::unknown;
     default: return key::unknown;
   }
 }
@@ -84,16 +91,25 @@ struct scanned {
   std::array<mp_type, known_keys> type;
   std::array<uint64_t, known_keys> u64;
   std::array<const char*, known_keys> data;
+  std::array<const char*, known_keys> end;  // arrays: where the value ends
   bool non_string_key = false;
   mp_type first_non_string_key = mp_type::nil;
 
   scanned() { type.fill(mp_type::nil); }
 
-  void set(key k, const mp_item& v) {
+  /// `start` and `stop` bound the value's bytes (kept for arrays, whose items are read later).
+  void set(key k, const mp_item& v, const char* start, const char* stop) {
     const auto i = static_cast<size_t>(k);
     type[i] = v.type;
-    u64[i] = v.u64;
-    data[i] = v.data;
+    u64[i] = v.type == mp_type::boolean ? uint64_t{v.boolean} : v.u64;
+    data[i] = v.type == mp_type::array ? start : v.data;
+    end[i] = stop;
+  }
+
+  /// The bytes of an array value.
+  std::string_view raw(key k) const {
+    const auto i = static_cast<size_t>(k);
+    return {data[i], static_cast<size_t>(end[i] - data[i])};
   }
 
   mp_item value(key k) const {
@@ -103,6 +119,7 @@ struct scanned {
     if (v.type != mp_type::nil) {
       v.u64 = u64[i];
       v.data = data[i];
+      v.boolean = v.type == mp_type::boolean && u64[i] != 0;
     }
     return v;
   }
@@ -117,13 +134,15 @@ bool scan(std::string_view body, scanned& s, std::string& why) {
   if (ok && top.type == mp_type::map) {
     mp_item k, v;
     for (uint64_t i = 0; ok && i < top.u64; ++i) {
-      ok = rd.next_value(k) && rd.next_value(v);
+      ok = rd.next_value(k);
+      const char* start = rd.position();
+      ok = ok && rd.next_value(v);
       if (!ok)
         break;
       if (k.type == mp_type::str) {
         const key found = key_of(k.str());
         if (found != key::unknown)
-          s.set(found, v);  // the last of duplicate keys wins
+          s.set(found, v, start, rd.position());  // the last of duplicate keys wins
       } else if (!s.non_string_key) {
         s.non_string_key = true;
         s.first_non_string_key = k.type;
@@ -165,6 +184,10 @@ void clear(request_view& v) {
   v.game = {};
   v.ref = {};
   v.to = {};
+  v.account_list = {};
+  v.partner_list = {};
+  v.all = false;
+  v.subscription = 0;
 }
 
 // -- the field rules ----------------------------------------------------------------------------
@@ -265,6 +288,47 @@ public:
     return true;
   }
 
+  /// An optional list of ids (account ids, or partner ids when `partners`): a msgpack array of
+  /// at most max_list_items valid ids. `raw` is the array's bytes.
+  bool list(key k, std::string_view& raw, bool partners) {
+    const mp_item v = value(k);
+    if (v.type == mp_type::nil)
+      return true;
+    if (v.type != mp_type::array)
+      return fail_type(k, "array", v);
+    if (v.u64 > max_list_items)
+      return fail(k, "more than " + std::to_string(max_list_items) + " ids");
+    const std::string_view got = s_.raw(k);  // kept only when every item is good
+    mp_reader rd{got};
+    mp_item header, item;
+    rd.next(header);  // the array header: already checked by the pass
+    for (uint64_t i = 0; i < v.u64; ++i) {
+      if (!rd.next_value(item) || item.type != mp_type::str)
+        return fail(k, "item " + std::to_string(i) + ": expected string, got " +
+                           std::string{detail::type_name(item.type)});
+      auto id = item.str();
+      if (partners ? !valid_partner_id(id) : !valid_account_id(id))
+        return fail(k, "item " + std::to_string(i) + ": invalid " +
+                           (partners ? "partner" : "account") + " id " + shown(id) +
+                           (partners ? ": expected 1..64 bytes of [A-Za-z0-9._-]"
+                                     : ": expected 1..64 bytes of [A-Za-z0-9._:-]"));
+    }
+    if (v.u64 > 0)
+      raw = got;  // an empty list stays empty: it names nothing
+    return true;
+  }
+
+  /// An optional boolean.
+  bool flag(key k, bool& out) {
+    const mp_item v = value(k);
+    if (v.type == mp_type::nil)
+      return true;
+    if (v.type != mp_type::boolean)
+      return fail_type(k, "boolean", v);
+    out = v.boolean;
+    return true;
+  }
+
   bool currency(key k, std::string_view& out) {
     if (!str(k, out, true, max_id_bytes))
       return false;
@@ -347,9 +411,31 @@ decode_status decode_request(std::string_view body, request_view& out,
         break;
       case op_kind::snapshot:
         break;
+      case op_kind::subscribe:
+        if (f.list(key::accounts, out.account_list, false) &&
+            f.list(key::partners, out.partner_list, true) && f.flag(key::all, out.all) &&
+            out.account_list.empty() && out.partner_list.empty() && !out.all)
+          f.fail(key::all, "subscribe needs accounts, partners or all: true");
+        break;
+      case op_kind::unsubscribe:
+        f.uint(key::subscription, out.subscription);
+        break;
     }
   }
   return f.failed() ? decode_status::bad_request : decode_status::ok;
+}
+
+std::vector<std::string_view> list_items(std::string_view list) {
+  std::vector<std::string_view> out;
+  mp_reader rd{list};
+  mp_item header, item;
+  if (!rd.next(header) || header.type != mp_type::array)
+    return out;
+  out.reserve(static_cast<size_t>(header.u64));
+  for (uint64_t i = 0; i < header.u64 && rd.next_value(item); ++i)
+    if (item.type == mp_type::str)
+      out.push_back(item.str());
+  return out;
 }
 
 decode_status decode_request(std::string_view body, request& out, std::string& error_message) {

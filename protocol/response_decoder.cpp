@@ -3,6 +3,7 @@
 // `response` keeps its buffers.
 #include "protocol/codec.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -34,6 +35,7 @@ void clear(response& r) {
   r.version = 0;
   r.has_balance = false;
   r.totals.clear();
+  r.subscription = 0;
 }
 
 bool get_str(const mp_item& v, std::string& out) {
@@ -73,7 +75,7 @@ bool get_u64(const mp_item& v, uint64_t& out) {
 /// The response keys the decoder reads; every other key is ignored.
 enum class key : uint8_t {
   rid, ok, error, message, retryable, role, partner, account, currency, kind, status, balance,
-  version, totals, unknown,
+  version, totals, subscription, unknown,
 };
 
 /// Which key `k` is: a switch on the length, then at most four comparisons.
@@ -93,6 +95,7 @@ key key_of(std::string_view k) {
                               : key::unknown;
     case 8: return k == "currency" ? key::currency : key::unknown;
     case 9: return k == "retryable" ? key::retryable : key::unknown;
+    case 12: return k == "subscription" ? key::subscription : key::unknown;
     default: return key::unknown;
   }
 }
@@ -196,6 +199,7 @@ private:
         if (good)
           return read_totals(v.u64, good);
         break;
+      case key::subscription: good = has_subscription_ = get_u64(v, r.subscription); break;
       case key::unknown: break;
     }
     return rd_.skip_contents(v);
@@ -276,6 +280,8 @@ private:
     if (ok_flag_) {
       if (has_role_)
         r.op = op_kind::hello;
+      else if (has_subscription_)
+        r.op = op_kind::subscribe;
       else if (has_totals_)
         r.op = op_kind::partner;
       else if (has_outcome_)
@@ -297,10 +303,142 @@ private:
   std::string_view bad_name_;  // the first bad field's key, in the body
   bool ok_flag_ = false, has_ok_ = false, has_rid_ = false;
   bool has_role_ = false, has_totals_ = false, has_account_ = false, has_kind_ = false,
-       has_status_ = false, has_outcome_ = false;
+       has_status_ = false, has_outcome_ = false, has_subscription_ = false;
 };
 
 }  // namespace
+
+bool is_event(std::string_view body) {
+  // The engine writes `event` as an event's first key; any order is accepted by
+  // decode_event, but telling events from answers only needs the first.
+  mp_reader rd{body};
+  mp_item top, k;
+  return rd.next(top) && top.type == mp_type::map && top.u64 > 0 && rd.next(k) &&
+         k.type == mp_type::str && k.str() == "event";
+}
+
+bool decode_event(std::string_view body, event& out, std::string& error_message) {
+  out = event{};
+  error_message.clear();
+  mp_reader rd{body};
+  mp_item top, k, v;
+  if (!rd.next(top) || top.type != mp_type::map) {
+    error_message = "an event must be a msgpack map";
+    return false;
+  }
+  bool has_event = false, good = true;
+  std::string_view bad;
+  for (uint64_t i = 0; i < top.u64; ++i) {
+    if (!rd.next_value(k) || !rd.next(v)) {
+      error_message = std::string{detail::error_text(rd.error())};
+      return false;
+    }
+    if (k.type != mp_type::str) {
+      error_message = "event map keys must be strings";
+      return false;
+    }
+    const std::string_view name = k.str();
+    bool ok = true;
+    if (name == "event") {
+      has_event = true;
+      ok = v.type == mp_type::str;
+      if (ok) {
+        auto kind = v.str();
+        if (kind == "balance")
+          out.kind = event_kind::balance;
+        else if (kind == "partner")
+          out.kind = event_kind::partner;
+        else if (kind == "closed")
+          out.kind = event_kind::closed;
+        else
+          ok = false;
+      }
+    } else if (name == "account") {
+      ok = get_str(v, out.account);
+    } else if (name == "currency") {
+      ok = get_str(v, out.currency);
+    } else if (name == "balance") {
+      ok = get_i64(v, out.balance);
+    } else if (name == "version") {
+      ok = get_u64(v, out.version);
+    } else if (name == "txn") {
+      ok = out.has_txn = get_str(v, out.txn);
+    } else if (name == "kind") {
+      ok = get_str(v, out.change);
+    } else if (name == "amount") {
+      ok = get_i64(v, out.amount);
+    } else if (name == "at") {
+      ok = get_i64(v, out.at_unix_ms);
+    } else if (name == "partner") {
+      ok = get_str(v, out.partner);
+    } else if (name == "bets") {
+      ok = get_i64(v, out.bets);
+    } else if (name == "wins") {
+      ok = get_i64(v, out.wins);
+    } else if (name == "rollbacks") {
+      ok = get_i64(v, out.rollbacks);
+    } else if (name == "ggr") {
+      ok = get_i64(v, out.ggr);
+    } else if (name == "reason") {
+      ok = get_str(v, out.reason);
+    }
+    if (!ok && good) {
+      good = false;
+      bad = name;
+    }
+    if (!rd.skip_contents(v)) {
+      error_message = std::string{detail::error_text(rd.error())};
+      return false;
+    }
+  }
+  if (rd.remaining() != 0) {
+    error_message = std::to_string(rd.remaining()) + " trailing bytes after the msgpack object";
+    return false;
+  }
+  if (!has_event) {
+    error_message = "not an event: no 'event' key";
+    return false;
+  }
+  if (!good) {
+    error_message = "event field '" + std::string{bad} + "' is malformed";
+    return false;
+  }
+  return true;
+}
+
+bool decode_event_array(std::string_view body, std::vector<event>& out,
+                        std::string& error_message) {
+  out.clear();
+  error_message.clear();
+  mp_reader rd{body};
+  mp_item top, item;
+  if (!rd.next(top) || top.type != mp_type::array) {
+    error_message = "an event array must be a msgpack array";
+    return false;
+  }
+  // An event takes at least 8 bytes ({"event": ...}): a short body declaring many cannot make
+  // this reserve much.
+  out.reserve(static_cast<size_t>(std::min<uint64_t>(top.u64, body.size() / 8)));
+  for (uint64_t i = 0; i < top.u64; ++i) {
+    const char* start = rd.position();
+    if (!rd.next_value(item)) {
+      error_message = "event " + std::to_string(i) + ": " +
+                      std::string{detail::error_text(rd.error())};
+      return false;
+    }
+    std::string why;
+    if (!decode_event({start, static_cast<size_t>(rd.position() - start)}, out.emplace_back(),
+                      why)) {
+      error_message = "event " + std::to_string(i) + ": " + why;
+      return false;
+    }
+  }
+  if (rd.remaining() != 0) {
+    error_message = std::to_string(rd.remaining()) + " trailing bytes after the event array";
+    return false;
+  }
+  return true;
+}
 
 bool decode_response(std::string_view body, response& out, std::string& error_message) {
   clear(out);

@@ -154,15 +154,93 @@ void encode_response(const response& r, std::vector<char>& out) {
       return;
     }
     case op_kind::snapshot:
+    case op_kind::unsubscribe:
       write_frame(out, map_bytes(2), [&](mp_writer& w) {
         w.map_header(2);
         kv_uint(w, "rid", r.rid);
         kv_bool(w, "ok", true);
       });
       return;
+    case op_kind::subscribe:
+      write_frame(out, map_bytes(3), [&](mp_writer& w) {
+        w.map_header(3);
+        kv_uint(w, "rid", r.rid);
+        kv_bool(w, "ok", true);
+        kv_uint(w, "subscription", r.subscription);
+      });
+      return;
   }
   // An op outside the enumeration: an empty body, as the msgpack-c encoder wrote.
   write_frame(out, 0, [](mp_writer&) {});
+}
+
+namespace {
+
+/// Room for the map of `e`: at most 9 pairs plus its strings.
+size_t event_map_bytes(const event& e) {
+  return map_bytes(9) + e.account.size() + e.currency.size() + e.txn.size() + e.change.size() +
+         e.partner.size() + e.reason.size();
+}
+
+/// The map of one event: the body of an event frame, and an item of an event array.
+void write_event_map(mp_writer& w, const event& e) {
+  switch (e.kind) {
+    case event_kind::balance:
+      w.map_header(e.has_txn ? 9 : 6);
+      kv(w, "event", "balance");
+      kv(w, "account", e.account);
+      kv(w, "currency", e.currency);
+      kv_int(w, "balance", e.balance);
+      kv_uint(w, "version", e.version);
+      if (e.has_txn) {
+        kv(w, "txn", e.txn);
+        kv(w, "kind", e.change);
+        kv_int(w, "amount", e.amount);
+      }
+      kv_int(w, "at", e.at_unix_ms);
+      return;
+    case event_kind::partner:
+      w.map_header(9);
+      kv(w, "event", "partner");
+      kv(w, "partner", e.partner);
+      kv(w, "currency", e.currency);
+      kv_int(w, "bets", e.bets);
+      kv_int(w, "wins", e.wins);
+      kv_int(w, "rollbacks", e.rollbacks);
+      kv_int(w, "ggr", e.ggr);
+      kv_uint(w, "version", e.version);
+      kv_int(w, "at", e.at_unix_ms);
+      return;
+    case event_kind::closed:
+      w.map_header(2);
+      kv(w, "event", "closed");
+      kv(w, "reason", e.reason);
+      return;
+  }
+  w.map_header(0);  // a kind outside the enumeration: an empty map keeps arrays well-formed
+}
+
+}  // namespace
+
+void encode_event(const event& e, std::vector<char>& out) {
+  write_frame(out, event_map_bytes(e), [&](mp_writer& w) { write_event_map(w, e); });
+}
+
+void encode_event_array(const std::vector<event>& events, std::vector<char>& out) {
+  size_t room = mp_writer::max_map_header_bytes;  // the array header
+  for (const auto& e : events)
+    room += event_map_bytes(e);
+  const size_t start = out.size();
+  out.resize(start + room);
+  char* const first = out.data() + start;
+  mp_writer w{first};
+  w.array_header(static_cast<uint32_t>(events.size()));
+  for (const auto& e : events)
+    write_event_map(w, e);
+  const auto length = static_cast<size_t>(w.position() - first);
+  if (length > room)
+    std::abort();  // the bound is wrong: stop rather than run on past the buffer
+  out.resize(start + length);
 }
 
 }  // namespace settle::protocol

@@ -15,8 +15,9 @@ for _ in $(seq 100); do grep -q "listening on" "$out" && break; sleep 0.1; done
 addr=$(sed -n 's/^settled listening on //p' "$out")
 [ -n "$addr" ] || { echo "settled did not start"; exit 1; }
 echo "== settled is listening on $addr"
-echo "== demo load: 8 connections x 64 pipelined requests, 10 s, 10,000 players"
-./build/bench/settle-loadgen --connect "$addr" --connections 8 --depth 64 --duration-s 10 --accounts 10000
+echo "== demo load: 8 connections x 64 pipelined requests, 10 s, 10,000 players, 100 subscribers"
+./build/bench/settle-loadgen --connect "$addr" --connections 8 --depth 64 --duration-s 10 --accounts 10000 \
+  --subscribers 100
 ctl() { ./build/client/settlectl --connect "$addr" "$@"; }
 echo "== a few accounts"
 ctl balance p1
@@ -24,7 +25,11 @@ ctl balance p2
 ctl balance house:EUR
 echo "== partner prov3's live totals"
 ctl partner prov3
-echo "== one more bet by hand, then its retry"
+echo "== one more bet by hand, then its retry, while settlectl watch follows p1"
+ctl watch --account p1 --count 2 --seconds 10 &
+watch_pid=$!
+sleep 0.5
 ctl txn bet --id demo-bet-1 --account p1 --amount 500 --currency USD --partner prov3 --round demo
 ctl txn bet --id demo-bet-1 --account p1 --amount 500 --currency USD --partner prov3 --round demo
+wait "$watch_pid"
 echo "== stopping settled"

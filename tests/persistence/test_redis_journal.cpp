@@ -5,15 +5,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <signal.h>
-#include <stdlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <filesystem>
-#include <map>
-#include <mutex>
-#include <optional>
 #include <thread>
 
 #include <hiredis/hiredis.h>
@@ -21,32 +15,21 @@
 #include "persistence/journal_batch.hpp"
 #include "persistence/redis_journal.hpp"
 #include "persistence/redis_server.hpp"
+#include "redis_fixture.hpp"
 
 using namespace settle::persistence;
 using namespace std::chrono_literals;
+using namespace settle::testing;  // redis_instance, chunks, stored_batches
 
 namespace {
 
-/// A real redis-server in a temporary directory, removed afterwards.
-struct redis_fixture {
-  redis_fixture(uint64_t maxmemory = 0) {
-    ::signal(SIGPIPE, SIG_IGN);  // as settled does: writes to a stopped Redis must not kill us
-    char tmpl[] = "/tmp/settle-journal-XXXXXX";
-    dir = mkdtemp(tmpl);
-    redis_server_options o;
-    o.dir = dir;
-    o.maxmemory_bytes = maxmemory;
-    server = std::make_unique<redis_server>(o);
-    journal.unix_socket = server->unix_socket();
+/// A real redis-server with journal options for it.
+struct redis_fixture : redis_instance {
+  explicit redis_fixture(uint64_t maxmemory = 0) : redis_instance(maxmemory) {
+    journal.unix_socket = socket();
     journal.shards = 5;
     journal.deadline_ms = 300;
   }
-  ~redis_fixture() {
-    server.reset();
-    std::filesystem::remove_all(dir);
-  }
-  std::string dir;
-  std::unique_ptr<redis_server> server;
   redis_journal_options journal;
 };
 
@@ -61,76 +44,6 @@ journal_record record(const std::string& id, size_t pad = 0) {
   return r;
 }
 
-/// Appends chunks to one writer and keeps every word the writer said about each of them.
-class chunks {
-public:
-  explicit chunks(redis_journal_writer& w) : w_(w) {
-    for (uint32_t s = 0; s < w.shards(); ++s)
-      w.attach(s, [this, s](uint64_t first, uint64_t last, durability d) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        BOOST_CHECK_LE(first, last);
-        for (uint64_t c = first; c <= last; ++c)
-          words_[{s, c}].push_back(d);
-        ++reports_;
-      });
-  }
-  ~chunks() {
-    for (uint32_t s = 0; s < w_.shards(); ++s)
-      w_.attach(s, nullptr);
-  }
-  /// Appends one chunk of `records` to `shard`; returns its seq (0: refused).
-  uint64_t append(uint32_t shard, const std::vector<journal_record>& records, uint64_t epoch = 0) {
-    journal_chunk c;
-    c.shard = shard;
-    c.epoch = epoch;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      c.seq = ++next_[shard];
-    }
-    c.records = static_cast<uint32_t>(records.size());
-    for (const auto& r : records)
-      append_record(c.bytes, view_of(r));
-    auto seq = c.seq;
-    return w_.append(std::move(c)) ? seq : 0;
-  }
-  uint64_t append(uint32_t shard, const journal_record& r, uint64_t epoch = 0) {
-    return append(shard, std::vector<journal_record>{r}, epoch);
-  }
-  /// What the writer said about a chunk so far.
-  std::vector<durability> words(uint32_t shard, uint64_t seq) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = words_.find({shard, seq});
-    return it == words_.end() ? std::vector<durability>{} : it->second;
-  }
-  /// Waits (10 s at most) for the final word (durable or failed) on a chunk.
-  std::optional<durability> final_word(uint32_t shard, uint64_t seq) {
-    for (int i = 0; i < 1000; ++i) {
-      auto w = words(shard, seq);
-      if (!w.empty() && w.back() != durability::uncertain)
-        return w.back();
-      std::this_thread::sleep_for(10ms);
-    }
-    return std::nullopt;
-  }
-  /// Waits for the first word.
-  std::optional<durability> first_word(uint32_t shard, uint64_t seq) {
-    for (int i = 0; i < 1000; ++i) {
-      auto w = words(shard, seq);
-      if (!w.empty())
-        return w.front();
-      std::this_thread::sleep_for(10ms);
-    }
-    return std::nullopt;
-  }
-
-private:
-  redis_journal_writer& w_;
-  std::mutex mutex_;
-  std::map<std::pair<uint32_t, uint64_t>, std::vector<durability>> words_;
-  std::map<uint32_t, uint64_t> next_;
-  size_t reports_ = 0;
-};
-
 constexpr uint32_t shard = 4;
 
 /// Appends one record (in `epoch`: after a failure, the shard's later chunks need a newer
@@ -144,11 +57,8 @@ bool landed(chunks& c, const std::string& id, size_t pad = 0, uint64_t epoch = 0
 }
 
 std::vector<std::string> stored_ids(redis_fixture& f, uint32_t s) {
-  std::vector<journal_batch> batches;
-  auto report = verify_chain(s, read_journal_stream(f.journal, s), batches);
-  BOOST_CHECK_MESSAGE(report.ok, report.problem);
   std::vector<std::string> ids;
-  for (auto& b : batches)
+  for (auto& b : stored_batches(f.journal, s))
     for (auto& r : b.records)
       ids.push_back(r.txn_id);
   return ids;
@@ -259,7 +169,9 @@ BOOST_AUTO_TEST_CASE(redis_paused_past_the_deadline) {
   for (int i = 0; i < 200; ++i)
     if (auto seq = c.append(shard, record("q" + std::to_string(i))); seq != 0)
       accepted.push_back(seq);
-  BOOST_CHECK_LE(accepted.size(), 50u);
+  // 50 queued, plus at most one batch the writer took off the queue meanwhile (it is in
+  // flight to the stopped Redis, no longer queued): how often that happens is timing.
+  BOOST_CHECK_LE(accepted.size(), 50u + 10u);
   f.server->signal(SIGCONT);
   auto final_word = c.final_word(shard, paused);
   BOOST_REQUIRE(final_word.has_value());

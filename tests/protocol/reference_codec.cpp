@@ -192,6 +192,44 @@ public:
     return true;
   }
 
+  /// An optional list of at most 10,000 ids (partner ids when `partners`).
+  bool list(std::string_view key, std::vector<std::string>& out, bool partners) {
+    const auto* v = find(key);
+    if (v == nullptr || v->type == msgpack::type::NIL)
+      return true;
+    if (v->type != msgpack::type::ARRAY)
+      return fail_type(key, "array", *v);
+    if (v->via.array.size > 10'000)
+      return fail(key, "more than 10000 ids");
+    std::vector<std::string> ids;
+    for (uint32_t i = 0; i < v->via.array.size; ++i) {
+      const auto& item = v->via.array.ptr[i];
+      if (item.type != msgpack::type::STR)
+        return fail(key, "item " + std::to_string(i) + ": expected string, got " +
+                             std::string{type_name(item)});
+      std::string id{item.via.str.ptr, item.via.str.size};
+      if (partners ? !valid_partner_id(id) : !valid_account_id(id))
+        return fail(key, "item " + std::to_string(i) + ": invalid " +
+                             (partners ? "partner" : "account") + " id " + shown(id) +
+                             (partners ? ": expected 1..64 bytes of [A-Za-z0-9._-]"
+                                       : ": expected 1..64 bytes of [A-Za-z0-9._:-]"));
+      ids.push_back(std::move(id));
+    }
+    out = std::move(ids);  // only when every item is good, like the fast decoder
+    return true;
+  }
+
+  /// An optional boolean.
+  bool flag(std::string_view key, bool& out) {
+    const auto* v = find(key);
+    if (v == nullptr || v->type == msgpack::type::NIL)
+      return true;
+    if (v->type != msgpack::type::BOOLEAN)
+      return fail_type(key, "boolean", *v);
+    out = v->via.boolean;
+    return true;
+  }
+
   /// A partner id; an absent optional one stays empty.
   bool partner(std::string_view key, std::string& out, bool required) {
     if (!str(key, out, required, max_id_bytes))
@@ -403,6 +441,14 @@ decode_status decode_request(std::string_view body, request& out, std::string& e
         break;
       case op_kind::snapshot:
         break;
+      case op_kind::subscribe:
+        if (f.list("accounts", out.accounts, false) && f.list("partners", out.partners, true) &&
+            f.flag("all", out.all) && out.accounts.empty() && out.partners.empty() && !out.all)
+          f.fail("all", "subscribe needs accounts, partners or all: true");
+        break;
+      case op_kind::unsubscribe:
+        f.uint("subscription", out.subscription);
+        break;
     }
   }
   if (!f.error().empty()) {
@@ -495,9 +541,16 @@ void encode_response(const response& r, std::vector<char>& out) {
         }
         return;
       case op_kind::snapshot:
+      case op_kind::unsubscribe:
         pk.pack_map(2);
         kv_int(pk, "rid", r.rid);
         kv_bool(pk, "ok", true);
+        return;
+      case op_kind::subscribe:
+        pk.pack_map(3);
+        kv_int(pk, "rid", r.rid);
+        kv_bool(pk, "ok", true);
+        kv_int(pk, "subscription", r.subscription);
         return;
     }
   });
@@ -528,6 +581,27 @@ void encode_request(const request& r, std::vector<char>& out) {
       case op_kind::snapshot:
         pk.pack_map(2);
         break;
+      case op_kind::unsubscribe:
+        pk.pack_map(3);
+        kv_int(pk, "subscription", r.subscription);
+        break;
+      case op_kind::subscribe: {
+        const uint32_t n = 2 + !r.accounts.empty() + !r.partners.empty() + r.all;
+        pk.pack_map(n);
+        for (auto [name, list] : {std::pair{"accounts", &r.accounts},
+                                  std::pair{"partners", &r.partners}}) {
+          if (list->empty())
+            continue;
+          key(pk, name);
+          pk.pack_array(static_cast<uint32_t>(list->size()));
+          for (const auto& id : *list)
+            pk.pack_str(static_cast<uint32_t>(id.size())).pack_str_body(id.data(),
+                                                                        static_cast<uint32_t>(id.size()));
+        }
+        if (r.all)
+          kv_bool(pk, "all", true);
+        break;
+      }
       case op_kind::txn: {
         const bool with_amount = r.has_amount || r.kind != txn_kind::rollback;
         const uint32_t n = 6 + (with_amount ? 1 : 0) + !r.partner.empty() + !r.round.empty() +
@@ -570,7 +644,7 @@ bool decode_response(std::string_view body, response& out, std::string& error_me
   }
   bool ok_flag = false, has_ok = false, has_rid = false;
   bool has_role = false, has_totals = false, has_account = false, has_kind = false,
-       has_status = false, has_outcome = false;
+       has_status = false, has_outcome = false, has_subscription = false;
   for (uint32_t i = 0; i < obj.via.map.size; ++i) {
     const auto& k = obj.via.map.ptr[i].key;
     const auto& v = obj.via.map.ptr[i].val;
@@ -616,6 +690,8 @@ bool decode_response(std::string_view body, response& out, std::string& error_me
       // The protocol version in a hello answer, the account version everywhere else.
       good = get_u64(v, out.version);
       out.protocol_version = static_cast<uint32_t>(out.version);
+    } else if (name == "subscription") {
+      good = has_subscription = get_u64(v, out.subscription);
     } else if (name == "totals") {
       good = has_totals = v.type == msgpack::type::ARRAY;
       for (uint32_t j = 0; good && j < v.via.array.size; ++j) {
@@ -643,6 +719,8 @@ bool decode_response(std::string_view body, response& out, std::string& error_me
   if (ok_flag) {
     if (has_role)
       out.op = op_kind::hello;
+    else if (has_subscription)
+      out.op = op_kind::subscribe;
     else if (has_totals)
       out.op = op_kind::partner;
     else if (has_outcome)

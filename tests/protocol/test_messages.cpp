@@ -62,7 +62,9 @@ BOOST_AUTO_TEST_CASE(wire_names_are_the_documented_ones) {
   // Out-of-range values never index past the tables.
   BOOST_CHECK_EQUAL(to_string(static_cast<error_code>(200)), "invalid");
   BOOST_CHECK_EQUAL(to_string(op_kind::snapshot), "snapshot");
-  BOOST_CHECK_EQUAL(to_string(static_cast<op_kind>(8)), "invalid");
+  BOOST_CHECK_EQUAL(to_string(op_kind::subscribe), "subscribe");
+  BOOST_CHECK_EQUAL(to_string(op_kind::unsubscribe), "unsubscribe");
+  BOOST_CHECK_EQUAL(to_string(static_cast<op_kind>(10)), "invalid");
 }
 
 BOOST_AUTO_TEST_CASE(only_overloaded_unavailable_internal_are_retryable) {

@@ -25,7 +25,13 @@ std::string describe(const request& r) {
     << " account=" << hex(r.account) << " currency=" << hex(r.currency)
     << " partner=" << hex(r.partner) << " id=" << hex(r.id) << " kind=" << to_string(r.kind)
     << " amount=" << r.amount << " has_amount=" << r.has_amount << " round=" << hex(r.round)
-    << " game=" << hex(r.game) << " ref=" << hex(r.ref) << " to=" << hex(r.to);
+    << " game=" << hex(r.game) << " ref=" << hex(r.ref) << " to=" << hex(r.to)
+    << " all=" << r.all << " subscription=" << r.subscription << " accounts=";
+  for (const auto& a : r.accounts)
+    o << hex(a) << ",";
+  o << " partners=";
+  for (const auto& p : r.partners)
+    o << hex(p) << ",";
   return o.str();
 }
 
@@ -33,7 +39,8 @@ bool same(const request& a, const request& b) {
   return a.op == b.op && a.rid == b.rid && a.token == b.token && a.account == b.account &&
          a.currency == b.currency && a.partner == b.partner && a.id == b.id && a.kind == b.kind &&
          a.amount == b.amount && a.has_amount == b.has_amount && a.round == b.round &&
-         a.game == b.game && a.ref == b.ref && a.to == b.to;
+         a.game == b.game && a.ref == b.ref && a.to == b.to && a.accounts == b.accounts &&
+         a.partners == b.partners && a.all == b.all && a.subscription == b.subscription;
 }
 
 /// Every non-empty string of `v` lies inside `body`.
@@ -106,9 +113,10 @@ void check_same_answer(const std::string& body, counts& seen) {
   }
 }
 
-const char* const request_keys[] = {"op",      "rid",  "token", "account", "currency",
-                                    "partner", "id",   "kind",  "amount",  "round",
-                                    "game",    "ref",  "to"};
+const char* const request_keys[] = {"op",      "rid",  "token",    "account",  "currency",
+                                    "partner", "id",   "kind",     "amount",   "round",
+                                    "game",    "ref",  "to",       "accounts", "partners",
+                                    "all",     "subscription"};
 
 /// The keys a request of `op` (and txn `kind`) needs.
 std::vector<std::string> keys_of_op(const std::string& op, const std::string& kind) {
@@ -120,6 +128,10 @@ std::vector<std::string> keys_of_op(const std::string& op, const std::string& ki
     return {"account"};
   if (op == "partner")
     return {"partner"};
+  if (op == "subscribe")
+    return {"accounts", "partners", "all"};
+  if (op == "unsubscribe")
+    return {"subscription"};
   if (op != "txn")
     return {};
   std::vector<std::string> keys{"kind", "id", "account", "currency", "amount"};
@@ -147,7 +159,15 @@ void value_for(fuzz_rng& rng, const std::string& key, const std::string& op,
     out.str(op);
   else if (key == "kind")
     out.str(kind);
-  else if (key == "rid")
+  else if (key == "accounts" || key == "partners") {
+    const uint32_t n = static_cast<uint32_t>(rng.below(4));
+    out.array(n);
+    for (uint32_t i = 0; i < n; ++i)
+      out.str(rng.pick(std::vector<std::string>{"alice", "acme", "house:EUR", "a:b", "",
+                                                std::string(65, 'x')}));
+  } else if (key == "all")
+    out.boolean(rng.chance(50));
+  else if (key == "rid" || key == "subscription")
     out.uint(rng.chance(50) ? rng.below(1000) : rng.pick(interesting_uints()));
   else if (key == "amount")
     out.sint(rng.chance(70) ? static_cast<int64_t>(rng.below(100000))
@@ -171,7 +191,7 @@ void value_for(fuzz_rng& rng, const std::string& key, const std::string& op,
 std::string request_like(fuzz_rng& rng) {
   static const std::vector<std::string> ops{"txn",     "txn",   "txn",     "hello",  "open",
                                             "balance", "block", "unblock", "partner", "snapshot",
-                                            "bogus"};
+                                            "subscribe", "unsubscribe", "bogus"};
   static const std::vector<std::string> kinds{"bet",     "bet",      "win",     "rollback",
                                               "deposit", "withdraw", "transfer", "refund"};
   const std::string op = rng.pick(ops);

@@ -24,7 +24,7 @@ bool same(const response& a, const response& b) {
          a.partner == b.partner && a.account == b.account && a.currency == b.currency &&
          a.kind == b.kind && a.status == b.status && a.outcome == b.outcome &&
          a.balance == b.balance && a.version == b.version && a.has_balance == b.has_balance &&
-         a.totals == b.totals;
+         a.totals == b.totals && a.subscription == b.subscription;
 }
 
 std::string describe(const response& r) {
@@ -36,7 +36,7 @@ std::string describe(const response& r) {
     << " kind=" << to_string(r.kind) << " status=" << to_string(r.status)
     << " outcome=" << to_string(r.outcome) << " balance=" << r.balance
     << " version=" << r.version << " has_balance=" << r.has_balance
-    << " totals=" << r.totals.size();
+    << " subscription=" << r.subscription << " totals=" << r.totals.size();
   for (const auto& t : r.totals)
     o << " [" << hex(t.currency) << " " << t.bets << " " << t.wins << " " << t.rollbacks << " "
       << t.bet_count << " " << t.win_count << " " << t.rollback_count << " " << t.ggr << "]";
@@ -59,7 +59,7 @@ Enum any_enum(fuzz_rng& rng, Enum last) {
 
 response any_response(fuzz_rng& rng) {
   response r;
-  r.op = any_enum(rng, op_kind::snapshot);
+  r.op = any_enum(rng, op_kind::unsubscribe);
   r.rid = rng.pick(interesting_uints());
   if (rng.chance(40)) {
     r.error = any_enum(rng, error_code::internal);
@@ -78,6 +78,7 @@ response any_response(fuzz_rng& rng) {
   r.outcome = any_enum(rng, txn_status::noop);
   r.balance = rng.pick(interesting_ints());
   r.version = rng.pick(interesting_uints());
+  r.subscription = rng.pick(interesting_uints());
   const auto entries = rng.chance(5) ? 17 + rng.below(3) : rng.below(4);  // 16+: array16
   for (uint64_t i = 0; i < entries; ++i)
     r.totals.push_back({any_text(rng), rng.pick(interesting_ints()), rng.pick(interesting_ints()),
@@ -89,7 +90,7 @@ response any_response(fuzz_rng& rng) {
 
 request any_request(fuzz_rng& rng) {
   request r;
-  r.op = any_enum(rng, op_kind::snapshot);
+  r.op = any_enum(rng, op_kind::unsubscribe);
   r.rid = rng.pick(interesting_uints());
   r.kind = any_enum(rng, txn_kind::transfer);
   r.amount = rng.pick(interesting_ints());
@@ -98,6 +99,11 @@ request any_request(fuzz_rng& rng) {
                          &r.ref, &r.to})
     if (rng.chance(70))
       *s = any_string(rng);
+  for (auto* list : {&r.accounts, &r.partners})
+    for (auto n = rng.below(3); n > 0; --n)
+      list->push_back(any_text(rng));
+  r.all = rng.chance(30);
+  r.subscription = rng.pick(interesting_uints());
   return r;
 }
 
