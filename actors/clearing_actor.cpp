@@ -1,6 +1,6 @@
 #include "actors/clearing_actor.hpp"
+#include "base/invariant.hpp"
 
-#include <cassert>
 #include <chrono>
 
 #include "actors/messages.hpp"
@@ -63,7 +63,7 @@ std::vector<protocol::event> clearing_actor::take_changed() {
 caf::behavior clearing_actor::make_behavior() {
   return {
       [=, this](delta_atom, const ledger::clearing_delta& d) {
-        assert(d.partner == partner_);
+        SETTLE_ASSERT(d.partner == partner_, "a delta reaches its partner's clearing actor");
         accounts_[d.currency].apply(d);
         if (followed())
           changed_.insert(d.currency);
@@ -76,66 +76,71 @@ caf::behavior clearing_actor::make_behavior() {
         if (routes_->events->admit(out.events.size()))
           send(routes_->publisher, std::move(out));
       },
-      [=, this](watch_atom, const watch_order& order) {
-        watchers_.named += order.ids.empty() ? 0 : 1;
-        watchers_.all += order.all ? 1 : 0;
-        if (order.request == 0)
-          return;
-        // What changed before the order goes first, so every event after the reply is newer
-        // than the state it carries.
-        event_batch out;
-        out.events = take_changed();
-        if (!routes_->events->admit(out.events.size()))
-          out.events.clear();
-        watch_reply reply;
-        reply.request = order.request;
-        const int64_t now = unix_ms();
-        for (const auto& entry : accounts_)
-          reply.states.push_back(state_of(entry.first, now));
-        out.replies.emplace_back(out.events.size(), std::move(reply));
-        send(routes_->publisher, std::move(out));
-      },
-      [=, this](unwatch_atom, const watch_order& order) {
-        if (!order.ids.empty()) {
-          assert(watchers_.named > 0);
-          --watchers_.named;
-        }
-        if (order.all) {
-          assert(watchers_.all > 0);
-          --watchers_.all;
-        }
-        if (!followed())
-          changed_.clear();
-      },
-      [=, this](const protocol::request& req) -> protocol::response {
-        protocol::response resp;
-        resp.op = req.op;
-        resp.rid = req.rid;
-        if (req.op == op_kind::partner) {
-          resp.partner = partner_;
-          for (auto& [currency, acc] : accounts_)
-            resp.totals.push_back(acc.totals(currency));
-          return resp;
-        }
-        assert(req.op == op_kind::balance);
-        ledger::clearing_owner owner;
-        ledger::currency_code currency = 0;
-        bool valid = false;
-        ledger::parse_reserved_account(req.account, owner, currency, valid);
-        auto it = accounts_.find(currency);
-        if (!valid || it == accounts_.end())
-          return protocol::make_error(req.op, req.rid, error_code::unknown_account,
-                                      "account '" + req.account + "' does not exist");
-        resp.account = req.account;
-        resp.currency = ledger::currency_text(currency);
-        resp.kind = partner_.empty() ? protocol::account_kind::house
-                                     : protocol::account_kind::partner;
-        resp.status = protocol::account_status::active;
-        resp.balance = it->second.balance;
-        resp.version = it->second.version;
-        return resp;
-      },
+      [=, this](watch_atom, const watch_order& order) { on_watch(order); },
+      [=, this](unwatch_atom, const watch_order& order) { on_unwatch(order); },
+      [=, this](const protocol::request& req) -> protocol::response { return answer(req); },
   };
+}
+
+void clearing_actor::on_watch(const watch_order& order) {
+  watchers_.named += order.ids.empty() ? 0 : 1;
+  watchers_.all += order.all ? 1 : 0;
+  if (order.request == 0)
+    return;
+  // What changed before the order goes first, so every event after the reply is newer than
+  // the state it carries.
+  event_batch out;
+  out.events = take_changed();
+  if (!routes_->events->admit(out.events.size()))
+    out.events.clear();
+  watch_reply reply;
+  reply.request = order.request;
+  const int64_t now = unix_ms();
+  for (const auto& entry : accounts_)
+    reply.states.push_back(state_of(entry.first, now));
+  out.replies.emplace_back(out.events.size(), std::move(reply));
+  send(routes_->publisher, std::move(out));
+}
+
+void clearing_actor::on_unwatch(const watch_order& order) {
+  if (!order.ids.empty()) {
+    SETTLE_ASSERT(watchers_.named > 0, "a named watcher was counted");
+    --watchers_.named;
+  }
+  if (order.all) {
+    SETTLE_ASSERT(watchers_.all > 0, "a watcher of every partner was counted");
+    --watchers_.all;
+  }
+  if (!followed())
+    changed_.clear();
+}
+
+protocol::response clearing_actor::answer(const protocol::request& req) const {
+  protocol::response resp;
+  resp.op = req.op;
+  resp.rid = req.rid;
+  if (req.op == op_kind::partner) {
+    resp.partner = partner_;
+    for (auto& [currency, acc] : accounts_)
+      resp.totals.push_back(acc.totals(currency));
+    return resp;
+  }
+  SETTLE_ASSERT(req.op == op_kind::balance, "the clearing actor answers only balances");
+  ledger::clearing_owner owner;
+  ledger::currency_code currency = 0;
+  bool valid = false;
+  ledger::parse_reserved_account(req.account, owner, currency, valid);
+  auto it = accounts_.find(currency);
+  if (!valid || it == accounts_.end())
+    return protocol::make_error(req.op, req.rid, error_code::unknown_account,
+                                "account '" + req.account + "' does not exist");
+  resp.account = req.account;
+  resp.currency = ledger::currency_text(currency);
+  resp.kind = partner_.empty() ? protocol::account_kind::house : protocol::account_kind::partner;
+  resp.status = protocol::account_status::active;
+  resp.balance = it->second.balance;
+  resp.version = it->second.version;
+  return resp;
 }
 
 }  // namespace settle::actors

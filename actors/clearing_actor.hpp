@@ -7,6 +7,7 @@
 
 #include <caf/event_based_actor.hpp>
 
+#include "actors/messages.hpp"
 #include "actors/routing.hpp"
 #include "ledger/clearing.hpp"
 
@@ -43,6 +44,10 @@ private:
   protocol::event state_of(ledger::currency_code currency, int64_t at_unix_ms) const;
   /// Changed currencies since the last tick, as events (and forgets them).
   std::vector<protocol::event> take_changed();
+  void on_watch(const watch_order& order);
+  void on_unwatch(const watch_order& order);
+  /// A balance of the house or partner account, or the partner's totals.
+  protocol::response answer(const protocol::request& req) const;
 
   std::string partner_;
   account_map accounts_;  // ordered for output

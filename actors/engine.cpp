@@ -70,20 +70,35 @@ engine::~engine() {
   shutdown();
 }
 
-void engine::shutdown() {
+std::vector<caf::actor> engine::stop_order() const {
   // The timer relay first: after it, no delayed message reaches a shard.
   std::vector<caf::actor> all{routes_->timers};
   all.insert(all.end(), routes_->ledger_shards.begin(), routes_->ledger_shards.end());
   all.push_back(routes_->registry);
   all.push_back(routes_->publisher);
   all.push_back(routes_->snapshotter);
+  return all;
+}
+
+void engine::shutdown() {
+  if (stopped_)
+    return;
   caf::scoped_actor self{sys_};
-  for (auto& a : all) {
+  for (auto& a : stop_order()) {
     if (!a)
       continue;
     self->send_exit(a, caf::exit_reason::user_shutdown);
     self->wait_for(a);
   }
+}
+
+void engine::stop() {
+  if (stopped_)
+    return;
+  stopped_ = true;
+  for (auto& a : stop_order())
+    if (a)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }
 
 }  // namespace settle::actors

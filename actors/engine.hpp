@@ -59,9 +59,18 @@ public:
   /// Stops every actor of the engine and waits until they are gone (the ledger shards run on
   /// the I/O thread, which must see their exit before the actor system stops it).
   void shutdown();
+  /// Sends every actor of the engine its exit, in shutdown()'s order, and returns at once: for
+  /// a caller that runs the actors itself and keeps running them until they are gone (tests
+  /// stepping them under CAF's test coordinator, where shutdown()'s wait would never end).
+  /// Neither shutdown() nor the destructor waits afterwards.
+  void stop();
 
 private:
+  /// Every actor of the engine, in the order they are stopped.
+  std::vector<caf::actor> stop_order() const;
+
   caf::actor_system& sys_;
+  bool stopped_ = false;  // stop() was called: the caller waits, not us
   std::shared_ptr<routing> routes_;
   std::shared_ptr<ledger::id_store> ids_;
 };

@@ -2,15 +2,16 @@
 // durable, and undo when a chunk does not land. The rules themselves are in shard_txn.cpp and
 // shard_transfer.cpp.
 #include "actors/ledger_shard.hpp"
-#include "ledger/keys.hpp"
 
-#include <cassert>
+
 #include <chrono>
 
 #include <absl/container/inlined_vector.h>
 #include <caf/all.hpp>
 
+#include "base/invariant.hpp"
 #include "ledger/id_store.hpp"
+#include "ledger/keys.hpp"
 #include "persistence/journal_batch.hpp"
 
 namespace settle::actors {
@@ -47,6 +48,7 @@ ledger_shard::ledger_shard(caf::actor_config& cfg, ledger_shard_setup s)
       ids_(std::move(s.ids)),
       journal_(std::move(s.journal)),
       opts_(s.opts),
+      limits_{s.opts.max_amount},
       accounts_(std::move(s.accounts)),
       partner_spill_(std::move(s.partner_spill)) {
   open_.shard = index_;
@@ -64,26 +66,9 @@ caf::behavior ledger_shard::make_behavior() {
   }
   later(std::chrono::seconds(1), caf::make_message(sweep_atom::value));
   return {
-      [=, this](request_batch& in) {
-        now_ms_ = unix_ms();
-        held_batch b;
-        b.owner = std::move(in.owner);
-        b.requests = std::move(in.requests);
-        b.session = std::move(in.session);
-        take(std::move(b));
-        end_turn();
-      },
+      [=, this](request_batch& in) { on_batch(in); },
       [=, this](protocol::request& req) -> caf::result<protocol::response> {
-        now_ms_ = unix_ms();
-        auto owned = std::make_shared<protocol::request>(std::move(req));
-        held_batch b;
-        b.requests.push_back(protocol::view_of(*owned));
-        b.owner = std::move(owned);
-        b.promise = make_response_promise();
-        auto rp = b.promise;
-        take(std::move(b));
-        end_turn();
-        return rp;
+        return on_single(req);
       },
       [=, this](chunk_atom) {
         flush_chunk();
@@ -103,62 +88,97 @@ caf::behavior ledger_shard::make_behavior() {
         end_turn();
         return res;
       },
-      [=, this](xretry_atom, const ledger::id_hash& key) {
-        now_ms_ = unix_ms();
-        auto it = transfers_.find(key);
-        if (it != transfers_.end()) {
-          auto t = it->second;
-          if (t->at == transfer::stage::crediting)
-            transfer_credit_now(t);
-          else if (t->at == transfer::stage::refunding)
-            transfer_refund(t);
-        }
-        end_turn();
-      },
-      [=, this](xlate_atom, const ledger::id_hash& key) {
-        // The client has waited long enough: it learns the end by retrying the same id.
-        auto it = transfers_.find(key);
-        if (it != transfers_.end() && !it->second->answered)
-          transfer_answer(it->second,
-                          unavailable("the transfer is still under way; retry later with the "
-                                      "same id"));
-        end_turn();
-      },
+      [=, this](xretry_atom, const ledger::id_hash& key) { on_transfer_retry(key); },
+      [=, this](xlate_atom, const ledger::id_hash& key) { on_transfer_late(key); },
       [=, this](flush_atom) { return take_deltas(); },
       [=, this](flush_tick_atom) {
         flush_armed_ = false;
         if (!deltas_.empty())
           send(routes_->registry, delta_atom::value, take_deltas());
       },
-      [=, this](sweep_atom) {
-        // Each shard sweeps its share of the shared id store's stripes (index_, index_ + n,
-        // ...), a few per second: all at once would stall every account of the shard.
-        const size_t step = routes_->ledger_shards.size();
-        const size_t mine = std::max<size_t>(1, (ids_->stripes() - index_ + step - 1) / step);
-        const size_t interval_s = std::max<uint32_t>(1, opts_.id_sweep_interval_s);
-        const size_t per_tick = (mine + interval_s - 1) / interval_s;
-        const int64_t now_s = unix_ms() / 1000;
-        for (size_t k = 0; k < per_tick; ++k, ++sweep_next_) {
-          size_t stripe = index_ + step * (sweep_next_ % mine);
-          ids_->expire(now_s, opts_.id_retention_s, stripe, ids_->stripes());  // just this one
-        }
-        later(std::chrono::seconds(1), caf::make_message(sweep_atom::value));
-      },
+      [=, this](sweep_atom) { sweep_ids(); },
       [=, this](watch_atom, watch_order& order) {
         now_ms_ = unix_ms();
         on_watch(std::make_shared<const watch_order>(std::move(order)));
         end_turn();
       },
       [=, this](unwatch_atom, const watch_order& order) { on_unwatch(order); },
-      [=, this](stats_atom) {
-        shard_stats st;
-        st.accounts = accounts_.size();
-        st.in_flight = items_.size();
-        st.transfers = transfers_.size();
-        st.remembered_ids = ids_->size();
-        return st;
-      },
+      [=, this](stats_atom) { return stats(); },
+      [=, this](dump_atom) { return dump(); },
   };
+}
+
+void ledger_shard::on_batch(request_batch& in) {
+  now_ms_ = unix_ms();
+  held_batch b;
+  b.owner = std::move(in.owner);
+  b.requests = std::move(in.requests);
+  b.session = std::move(in.session);
+  take(std::move(b));
+  end_turn();
+}
+
+caf::result<protocol::response> ledger_shard::on_single(protocol::request& req) {
+  now_ms_ = unix_ms();
+  auto owned = std::make_shared<protocol::request>(std::move(req));
+  held_batch b;
+  b.requests.push_back(protocol::view_of(*owned));
+  b.owner = std::move(owned);
+  b.promise = make_response_promise();
+  auto rp = b.promise;
+  take(std::move(b));
+  end_turn();
+  return rp;
+}
+
+void ledger_shard::on_transfer_retry(const ledger::id_hash& key) {
+  now_ms_ = unix_ms();
+  auto it = transfers_.find(key);
+  if (it != transfers_.end()) {
+    auto t = it->second;
+    if (t->at == transfer::stage::crediting)
+      transfer_credit_now(t);
+    else if (t->at == transfer::stage::refunding)
+      transfer_refund(t);
+  }
+  end_turn();
+}
+
+void ledger_shard::on_transfer_late(const ledger::id_hash& key) {
+  // The client has waited long enough: it learns the end by retrying the same id.
+  auto it = transfers_.find(key);
+  if (it != transfers_.end() && !it->second->answered)
+    transfer_answer(it->second,
+                    unavailable("the transfer is still under way; retry later with the same id"));
+  end_turn();
+}
+
+void ledger_shard::sweep_ids() {
+  // Each shard sweeps its share of the shared id store's stripes (index_, index_ + n, ...), a
+  // few per second: all at once would stall every account of the shard.
+  const size_t step = routes_->ledger_shards.size();
+  const size_t mine = std::max<size_t>(1, (ids_->stripes() - index_ + step - 1) / step);
+  const size_t interval_s = std::max<uint32_t>(1, opts_.id_sweep_interval_s);
+  const size_t per_tick = (mine + interval_s - 1) / interval_s;
+  const int64_t now_s = unix_ms() / 1000;
+  for (size_t k = 0; k < per_tick; ++k, ++sweep_next_) {
+    size_t stripe = index_ + step * (sweep_next_ % mine);
+    ids_->expire(now_s, opts_.id_retention_s, stripe, ids_->stripes());  // just this one
+  }
+  later(std::chrono::seconds(1), caf::make_message(sweep_atom::value));
+}
+
+shard_stats ledger_shard::stats() const {
+  shard_stats st;
+  st.accounts = accounts_.size();
+  st.in_flight = items_.size();
+  st.transfers = transfers_.size();
+  st.remembered_ids = ids_->size();
+  return st;
+}
+
+shard_dump ledger_shard::dump() const {
+  return shard_dump{accounts_, partner_spill_};
 }
 
 void ledger_shard::on_exit() {
@@ -319,7 +339,8 @@ void ledger_shard::flush_chunk() {
 void ledger_shard::on_outcome(uint64_t first, uint64_t last, durability d) {
   switch (d) {
     case durability::durable:
-      assert(last >= durable_);
+      SETTLE_ASSERT(last >= durable_, "the journal reported chunk " + std::to_string(last) +
+                                          " durable after " + std::to_string(durable_));
       durable_ = std::max(durable_, last);
       if (in_doubt_from_ != 0 && durable_ >= last_live_ && open_.records == 0)
         in_doubt_from_ = 0;
@@ -349,9 +370,13 @@ void ledger_shard::on_outcome(uint64_t first, uint64_t last, durability d) {
       if (last < epoch_start_)
         return;  // chunks of an epoch already undone
       undo_from(first, "the journal is unavailable; nothing was changed, retry later");
+      // What stands is the chunk before `first` only if this epoch wrote it: one before the
+      // epoch began was undone with the epoch before (and a read waiting on it would wait
+      // for the next write that lands).
+      last_live_ = first > epoch_start_ ? first - 1 : live_before_epoch_;
+      live_before_epoch_ = last_live_;
       open_.epoch += 1;
       epoch_start_ = open_.seq;
-      last_live_ = first - 1;
       in_doubt_from_ = 0;
       return;
   }
@@ -365,14 +390,11 @@ void ledger_shard::release() {
 }
 
 void ledger_shard::commit(item& it) {
+  if (it.clearing.present)
+    add_clearing(it.clearing);
   switch (it.then) {
     case follow_up::none:
       break;
-    case follow_up::clearing: {
-      const auto& r = it.batch->requests[it.index];
-      add_clearing(r.partner, r.kind, ledger::pack_currency(r.currency), it.moved);
-      break;
-    }
     case follow_up::transfer_debit:
       it.xfer->at = transfer::stage::crediting;
       transfer_credit_now(it.xfer);
@@ -426,12 +448,12 @@ void ledger_shard::undo(item& it, const std::string& why) {
     accounts_.erase(accounts_.find(ledger::key(account)));
   } else if (it.effects & account_changed) {
     auto acc = accounts_.find(ledger::key(account));
-    assert(acc != accounts_.end());
+    SETTLE_ASSERT(acc != accounts_.end(), "undo of a change to a missing account");
     acc->second = it.before;
   }
   if ((it.effects & second_changed) && r != nullptr) {
     auto acc = accounts_.find(ledger::key(r->to));
-    assert(acc != accounts_.end());
+    SETTLE_ASSERT(acc != accounts_.end(), "undo of a change to a missing transfer target");
     acc->second = it.before2;
   }
   if (r != nullptr && (it.effects & id_reserved)) {

@@ -20,6 +20,8 @@
 #include "actors/messages.hpp"
 #include "actors/routing.hpp"
 #include "ledger/account_rules.hpp"
+#include "ledger/apply.hpp"
+#include "ledger/decide.hpp"
 #include "ledger/id_store.hpp"
 #include "ledger/partner_marks.hpp"
 #include "persistence/journal.hpp"
@@ -62,16 +64,6 @@ public:
   /// Drops the handles it holds: actors referencing each other would otherwise never be freed.
   void on_exit() override;
 
-private:
-  /// Requests received together, kept until every answer that refers to them went out.
-  struct held_batch {
-    std::shared_ptr<const void> owner;
-    std::vector<protocol::request_view> requests;
-    caf::actor session;             // reply_batch goes here...
-    caf::response_promise promise;  // ...or, for a single request, a protocol::response
-    uint32_t waiting = 0;           // items that still refer to it
-  };
-
   /// What an item changed, so it can be undone.
   enum effect : uint8_t {
     account_changed = 1,   // `before` holds the account's state before the item
@@ -82,10 +74,19 @@ private:
     tombstone_left = 32,   // a rollback left a tombstone for its bet
   };
 
+private:
+  /// Requests received together, kept until every answer that refers to them went out.
+  struct held_batch {
+    std::shared_ptr<const void> owner;
+    std::vector<protocol::request_view> requests;
+    caf::actor session;             // reply_batch goes here...
+    caf::response_promise promise;  // ...or, for a single request, a protocol::response
+    uint32_t waiting = 0;           // items that still refer to it
+  };
+
   /// What to do once an item is durable, besides answering.
   enum class follow_up : uint8_t {
     none,
-    clearing,         // add the transaction to its partner's (or the house's) totals
     transfer_debit,   // a cross-shard transfer's debit: now credit the target
     transfer_refund,  // money given back: the transfer is refused
     transfer_refused, // refused before any money moved
@@ -103,7 +104,7 @@ private:
     follow_up then = follow_up::none;
     bool answered = false;         // `unavailable` already went out (journal in doubt)
     ledger::account_state before, before2;
-    int64_t moved = 0;             // clearing amount
+    ledger::clearing_leg clearing;  // added to its partner's (or the house's) totals
     reply answer;
     std::shared_ptr<transfer> xfer;   // transfer steps
     caf::response_promise promise;    // credit_answer
@@ -120,10 +121,23 @@ private:
     stage at = stage::checking;
     bool answered = false;      // the client has its answer (maybe `unavailable`)
     ledger::account_state source_after;  // the source after the debit
+    ledger::id_entry remembered;         // what its id keeps once the credit has landed
     protocol::error_code refusal = protocol::error_code::none;  // while refunding
     std::string refusal_message;
     std::vector<held_batch> parked;  // retries of its id, handled once it ends
   };
+
+  // -- handlers (ledger_shard.cpp) --
+  void on_batch(request_batch& in);
+  caf::result<protocol::response> on_single(protocol::request& req);
+  void on_transfer_retry(const ledger::id_hash& key);
+  void on_transfer_late(const ledger::id_hash& key);
+  /// Expires remembered ids, a few of the shard's stripes of the store per second.
+  void sweep_ids();
+  shard_stats stats() const;
+  /// A copy of the accounts and partner marks (tests and tools: the live state, compared with
+  /// what the journal folds into).
+  shard_dump dump() const;
 
   // -- intake (ledger_shard.cpp) --
   void take(held_batch batch);
@@ -171,7 +185,7 @@ private:
   /// Marks `partner` on an account a bet, win or rollback of it just changed.
   void mark(ledger::account_state& st, std::string_view account, std::string_view partner);
 
-  // -- rules (shard_txn.cpp) --
+  // -- rules (shard_txn.cpp): ledger/decide.hpp decides, ledger/apply.hpp describes the change --
   void on_txn(held_batch& b, uint32_t i, const ledger::id_hash& key);
   void on_simple(held_batch& b, uint32_t i, const ledger::id_hash& key, uint64_t fp);
   void on_rollback(held_batch& b, uint32_t i, const ledger::id_hash& key, uint64_t fp);
@@ -180,14 +194,21 @@ private:
   void on_balance(held_batch& b, uint32_t i);
   /// A refusal queued behind the journal, with the account's balance when it exists.
   void refuse(held_batch& b, uint32_t i, protocol::error_code code, std::string message);
-  persistence::record_view leg_record(const protocol::request_view& r,
-                                      const ledger::account_state& after) const;
-  void add_clearing(std::string_view partner, protocol::txn_kind kind,
-                    ledger::currency_code currency, int64_t amount);
+  /// A refusal or a duplicate, queued behind the journal.
+  void answer_unapplied(held_batch& b, uint32_t i, ledger::verdict v);
+  /// The entry that holds a new id while its decision needs more than one step.
+  ledger::id_entry pending_entry(const protocol::request_view& r, uint64_t fp) const;
+  /// Carries out a state change on its account (the id effects are the caller's: they happen
+  /// under the id store's lock, where the entries were read).
+  void change_account(ledger::account_state& acc, std::string_view account,
+                      const ledger::state_change& c);
+  void add_clearing(const ledger::clearing_leg& leg);
   delta_batch take_deltas();
 
   // -- transfers (shard_transfer.cpp) --
   void on_transfer(held_batch& b, uint32_t i, const ledger::id_hash& key, uint64_t fp);
+  /// A retry of a transfer under way here: parked until it ends (or answered `unavailable`).
+  void transfer_retry_waits(held_batch& b, uint32_t i, const ledger::id_hash& key);
   void transfer_local(held_batch& b, uint32_t i, const ledger::id_hash& key, uint64_t fp);
   void transfer_checked(const std::shared_ptr<transfer>& t, leg_verdict v);
   void transfer_credit_now(const std::shared_ptr<transfer>& t);
@@ -199,15 +220,13 @@ private:
   void transfer_later(const std::shared_ptr<transfer>& t);
   leg_verdict check_target(const std::string& account, const std::string& currency);
   caf::result<leg_verdict> credit_target(transfer_credit& c);
-  persistence::record_view transfer_record(const transfer& t, persistence::leg_role role,
-                                           std::string_view account,
-                                           const ledger::account_state& after) const;
 
   uint32_t index_;
   std::shared_ptr<const routing> routes_;
   std::shared_ptr<ledger::id_store> ids_;
   std::shared_ptr<persistence::journal_writer> journal_;
   ledger_shard_options opts_;
+  ledger::txn_limits limits_;
   account_map accounts_;
 
   std::deque<held_batch> batches_;
@@ -221,6 +240,7 @@ private:
   uint64_t last_live_ = 0;
   uint64_t durable_ = 0;
   uint64_t epoch_start_ = 1;  // first chunk of the current epoch (older reports are stale)
+  uint64_t live_before_epoch_ = 0;  // last_live_ when the current epoch began
   uint64_t in_doubt_from_ = 0;  // 0: no chunk in doubt
   bool chunk_armed_ = false;
   int64_t now_ms_ = 0;  // unix ms, refreshed per message (records' timestamps)

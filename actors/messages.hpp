@@ -14,6 +14,7 @@
 #include "ledger/account_rules.hpp"
 #include "ledger/clearing.hpp"
 #include "ledger/id_store.hpp"
+#include "ledger/partner_marks.hpp"
 #include "persistence/journal.hpp"
 #include "protocol/messages.hpp"
 
@@ -36,6 +37,7 @@ using watch_atom = caf::atom_constant<caf::atom("watch")>;       // publisher ->
 using unwatch_atom = caf::atom_constant<caf::atom("unwatch")>;
 using emit_atom = caf::atom_constant<caf::atom("emit")>;         // registry -> clearing actors
 using lag_atom = caf::atom_constant<caf::atom("lag")>;           // session: behind too long?
+using dump_atom = caf::atom_constant<caf::atom("dump")>;         // tests: a shard's state
 
 /// Requests a session hands to one shard in one message, with what keeps their bytes alive.
 struct request_batch {
@@ -91,6 +93,12 @@ struct shard_stats {
   uint64_t remembered_ids = 0;  // the whole engine's (the store is shared)
 };
 
+/// A copy of one ledger shard's accounts and partner marks (dump_atom; tests and tools).
+struct shard_dump {
+  ledger::account_map accounts;
+  ledger::partner_spill partner_spill;
+};
+
 /// What one subscription asks an event source (a ledger shard, the clearing registry, a
 /// clearing actor) to follow, or (unwatch_atom) to stop following.
 struct watch_order {
@@ -131,6 +139,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::leg_verdict)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::transfer_credit)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::delta_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::shard_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::shard_dump)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::ledger::id_hash)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::watch_order)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::event_batch)

@@ -1,7 +1,7 @@
 #include "actors/publisher.hpp"
+#include "base/invariant.hpp"
 
 #include <algorithm>
-#include <cassert>
 
 #include <caf/all.hpp>
 
@@ -215,7 +215,7 @@ void publisher::on_reply(watch_reply& reply) {
     sub.states.push_back(std::move(e));
   sub.unknown.insert(sub.unknown.end(), reply.unknown.begin(), reply.unknown.end());
   sub.forbidden.insert(sub.forbidden.end(), reply.forbidden.begin(), reply.forbidden.end());
-  assert(sub.replies_left > 0);
+  SETTLE_ASSERT(sub.replies_left > 0, "a subscription with replies left");
   if (--sub.replies_left == 0)
     finish_start(sub);
 }
@@ -287,7 +287,8 @@ void publisher::activate(session_entry& s, const subscription& sub, bool on) {
       return;
     }
     auto c = counts.find(k);
-    assert(c != counts.end() && c->second > 0);
+    SETTLE_ASSERT(c != counts.end() && c->second > 0,
+                  "a subscriber was counted for its connection");
     if (--c->second > 0)
       return;
     counts.erase(c);

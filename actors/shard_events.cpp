@@ -2,11 +2,11 @@
 // journaled changes, and the current state a new subscription starts from. An event waits,
 // like an answer, until its chunk is durable, and is dropped with it when the chunk is undone,
 // so only acknowledged changes are published, in each account's version order.
-#include <cassert>
 
 #include <caf/all.hpp>
 
 #include "actors/ledger_shard.hpp"
+#include "base/invariant.hpp"
 #include "ledger/currency.hpp"
 #include "ledger/keys.hpp"
 
@@ -51,7 +51,8 @@ void ledger_shard::note_change(const persistence::record_view& rec) {
       e.change = std::string{protocol::to_string(rec.kind)};
       break;
   }
-  assert(pending_events_.empty() || pending_events_.back().chunk <= p.chunk);
+  SETTLE_ASSERT(pending_events_.empty() || pending_events_.back().chunk <= p.chunk,
+                "events are released in chunk order");
   pending_events_.push_back(std::move(p));
 }
 
@@ -71,7 +72,7 @@ void ledger_shard::on_unwatch(const watch_order& order) {
       watched_.erase(it);
   }
   if (order.all) {
-    assert(watch_all_ > 0);
+    SETTLE_ASSERT(watch_all_ > 0, "a watcher of every account was counted");
     --watch_all_;
   }
 }
@@ -102,7 +103,8 @@ void ledger_shard::queue_watch_reply(std::shared_ptr<const watch_order> order) {
     e.balance = acc->second.balance;
   }
   p.order = std::move(order);
-  assert(pending_events_.empty() || pending_events_.back().chunk <= p.chunk);
+  SETTLE_ASSERT(pending_events_.empty() || pending_events_.back().chunk <= p.chunk,
+                "events are released in chunk order");
   pending_events_.push_back(std::move(p));
 }
 

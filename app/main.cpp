@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <future>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -26,13 +27,40 @@ const char* malloc_conf = "thp:always,metadata_thp:auto,background_thread:true";
 
 namespace {
 
+namespace config = settle::config;
+
 volatile std::sig_atomic_t stop_requested = 0;
 
 void on_signal(int) {
   stop_requested = 1;
 }
 
-settle::actors::engine_options engine_options_from(const settle::config::engine_config& cfg) {
+/// The configuration from flags, file and environment, validated. Returns the exit code when
+/// the program should not run (--help, a bad value), nothing when it should.
+std::optional<int> load_config(int argc, char** argv, config::engine_config& cfg) {
+  try {
+    int exit_code = 0;
+    if (!config::parse_command_line(argc, argv, cfg, exit_code))
+      return exit_code;
+    config::validate(cfg);
+    std::filesystem::create_directories(cfg.data_dir);
+  } catch (const std::exception& e) {
+    std::cerr << "settled: " << e.what() << "\n";
+    return 2;
+  }
+  return std::nullopt;
+}
+
+void start_logging(const config::engine_config& cfg) {
+  // Logs go to stderr: stdout carries only the "listening on" line that scripts read.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("settled"));
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  if (cfg.tokens.empty())
+    spdlog::warn("no tokens configured: every request will be refused (set SETTLE_ADMIN_TOKEN "
+                 "or add [[auth.tokens]])");
+}
+
+settle::actors::engine_options engine_options_from(const config::engine_config& cfg) {
   settle::actors::engine_options o;
   o.shards = cfg.shards;
   o.shard.max_amount = cfg.max_amount;
@@ -47,30 +75,36 @@ settle::actors::engine_options engine_options_from(const settle::config::engine_
   return o;
 }
 
-/// The durable side's options from the configuration.
-settle::persistence::durable_store_options store_options_from(
-    const settle::config::engine_config& cfg) {
-  settle::persistence::durable_store_options o;
+/// Where the durable side finds Redis: its own under the data directory, or the configured one.
+void redis_from(const config::engine_config& cfg, settle::persistence::durable_store_options& o) {
   o.embedded = cfg.redis_address.empty();
   if (o.embedded) {
     o.server.dir = (std::filesystem::path(cfg.data_dir) / "redis").string();
     o.server.appendfsync = cfg.redis_appendfsync;
     o.server.executable = cfg.redis_executable;
     o.server.maxmemory_bytes = cfg.redis_maxmemory_bytes;
-  } else {
-    settle::config::redis_endpoint ep;
-    std::string why;
-    if (!settle::config::parse_redis_address(cfg.redis_address, ep, why))
-      throw std::runtime_error("redis.address: " + why);
-    o.address.unix_socket = ep.unix_socket;
-    o.address.host = ep.host;
-    o.address.port = ep.port;
+    return;
   }
+  config::redis_endpoint ep;
+  std::string why;
+  if (!config::parse_redis_address(cfg.redis_address, ep, why))
+    throw std::runtime_error("redis.address: " + why);
+  o.address.unix_socket = ep.unix_socket;
+  o.address.host = ep.host;
+  o.address.port = ep.port;
+}
+
+/// The durable side's options from the configuration.
+settle::persistence::durable_store_options store_options_from(const config::engine_config& cfg) {
+  settle::persistence::durable_store_options o;
+  redis_from(cfg, o);
   o.shards = cfg.shards;
   o.journal.max_batch_records = cfg.journal_max_batch_records;
   o.journal.max_batch_delay_us = cfg.journal_max_batch_delay_us;
   o.journal.deadline_ms = cfg.journal_deadline_ms;
   o.journal.max_queued_records = cfg.journal_max_queued_records;
+  // The durable store hands it on to recovery and to the snapshots' trimming as well.
+  o.journal.stream_prefix = cfg.journal_stream_prefix;
   o.address.timeout_ms = std::max<uint32_t>(cfg.journal_deadline_ms, 5000);
   o.snapshot_interval_s = cfg.snapshot_interval_s;
   o.id_retention_s = static_cast<int64_t>(cfg.id_retention_s);
@@ -78,6 +112,17 @@ settle::persistence::durable_store_options store_options_from(
   o.publish_events = cfg.events_redis_publish;
   o.log = [](const std::string& line) { spdlog::info("{}", line); };
   return o;
+}
+
+settle::gateway::gateway_options gateway_options_from(const config::engine_config& cfg) {
+  settle::gateway::gateway_options gw;
+  gw.max_frame_bytes = cfg.max_frame_bytes;
+  gw.max_in_flight_per_connection = cfg.max_in_flight_per_connection;
+  gw.max_connections = cfg.max_connections;
+  gw.subscribers.buffer_bytes = cfg.subscriber_buffer_bytes;
+  gw.subscribers.max_conflated = cfg.subscriber_max_conflated;
+  gw.subscribers.max_lag_ms = cfg.subscriber_max_lag_ms;
+  return gw;
 }
 
 /// The recovered image as the actors' starting state.
@@ -90,47 +135,20 @@ settle::actors::engine_seed seed_from(settle::persistence::durable_image img) {
   return seed;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  settle::config::engine_config cfg;
-  try {
-    int exit_code = 0;
-    if (!settle::config::parse_command_line(argc, argv, cfg, exit_code))
-      return exit_code;
-    settle::config::validate(cfg);
-    std::filesystem::create_directories(cfg.data_dir);
-  } catch (const std::exception& e) {
-    std::cerr << "settled: " << e.what() << "\n";
-    return 2;
-  }
-  // Logs go to stderr: stdout carries only the "listening on" line that scripts read.
-  spdlog::set_default_logger(spdlog::stderr_color_mt("settled"));
-  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
-  if (cfg.tokens.empty())
-    spdlog::warn("no tokens configured: every request will be refused (set SETTLE_ADMIN_TOKEN "
-                 "or add [[auth.tokens]])");
-
-  // Hiredis writes to sockets Redis may have closed: an error return, not a crash.
-  std::signal(SIGPIPE, SIG_IGN);
-  // Recovery comes first: nothing is served until the state is known to be right. Declared
-  // before the actor system, so it outlives every actor that journals through it.
-  std::unique_ptr<settle::persistence::durable_store> store;
-  settle::actors::engine_seed seed;
-  if (cfg.journal_enabled) {
-    try {
-      store = std::make_unique<settle::persistence::durable_store>(store_options_from(cfg));
-      seed = seed_from(store->take_image());
-    } catch (const std::exception& e) {
-      spdlog::critical("cannot start: {}", e.what());
-      std::cerr << "settled: " << e.what() << "\n";
-      return 1;
-    }
-  } else {
+/// Recovery: nothing is served until the state is known to be right. Null when the journal
+/// is off. Throws when recovery fails.
+std::unique_ptr<settle::persistence::durable_store> open_store(const config::engine_config& cfg,
+                                                               settle::actors::engine_seed& seed) {
+  if (!cfg.journal_enabled) {
     spdlog::warn("journal off: nothing is durable, a restart starts empty");
+    return nullptr;
   }
+  auto store = std::make_unique<settle::persistence::durable_store>(store_options_from(cfg));
+  seed = seed_from(store->take_image());
+  return store;
+}
 
-  caf::actor_system_config sys_cfg;
+void configure_actor_system(caf::actor_system_config& sys_cfg, const config::engine_config& cfg) {
   sys_cfg.load<caf::io::middleman>();
   // The hot path (sessions, ledger shards) runs on CAF's I/O thread; the worker threads only
   // carry the clearing, registry and snapshot actors. Work sharing lets idle workers sleep on
@@ -141,41 +159,36 @@ int main(int argc, char** argv) {
   // One read per socket per loop turn: CAF's default of up to 50 ends every turn with a read
   // that finds nothing (a wasted syscall per socket per turn); what is left is read next turn.
   sys_cfg.set("middleman.max-consecutive-reads", size_t{1});
-  caf::actor_system sys{sys_cfg};
+}
 
-  auto eng_opts = engine_options_from(cfg);
-  if (store) {
-    eng_opts.journal = store->writer();
-    eng_opts.snapshot = [s = store.get()](auto done) { s->request_snapshot(std::move(done)); };
-    if (auto redis_events = store->event_publisher()) {
-      // Redis followers get every partner's totals, followed on TCP or not.
-      eng_opts.publish_all_partners = true;
-      eng_opts.events.partner_feed = [redis_events](std::vector<settle::protocol::event> e) {
-        redis_events->partner_totals(std::move(e));
-      };
-    }
+/// The engine's journal, snapshots and Redis event feed, when there is a durable store.
+void attach_store(settle::actors::engine_options& eng_opts,
+                  settle::persistence::durable_store* store) {
+  if (!store)
+    return;
+  eng_opts.journal = store->writer();
+  eng_opts.snapshot = [store](auto done) { store->request_snapshot(std::move(done)); };
+  if (auto redis_events = store->event_publisher()) {
+    // Redis followers get every partner's totals, followed on TCP or not.
+    eng_opts.publish_all_partners = true;
+    eng_opts.events.partner_feed = [redis_events](std::vector<settle::protocol::event> e) {
+      redis_events->partner_totals(std::move(e));
+    };
   }
-  settle::actors::engine eng{sys, eng_opts, std::move(seed)};
-  if (store)
-    store->start_snapshots();
-  settle::gateway::gateway_options gw;
-  gw.max_frame_bytes = cfg.max_frame_bytes;
-  gw.max_in_flight_per_connection = cfg.max_in_flight_per_connection;
-  gw.max_connections = cfg.max_connections;
-  gw.subscribers.buffer_bytes = cfg.subscriber_buffer_bytes;
-  gw.subscribers.max_conflated = cfg.subscriber_max_conflated;
-  gw.subscribers.max_lag_ms = cfg.subscriber_max_lag_ms;
-  auto ctx = std::make_shared<settle::gateway::gateway_context>(
-      eng.shared_routes(), gw, settle::gateway::token_table{cfg.tokens});
+}
 
-  // Bind inside the broker (its doorman belongs to it) and report the port back here.
+using gateway_ptr = std::shared_ptr<settle::gateway::gateway_context>;
+
+/// Binds inside the broker (its doorman belongs to it) and reports the port back here.
+caf::expected<uint16_t> start_listener(caf::actor_system& sys, const config::engine_config& cfg,
+                                       gateway_ptr ctx, caf::actor& listener) {
   std::promise<caf::expected<uint16_t>> bound;
   auto bound_future = bound.get_future();
   // ctx is passed as an argument, not captured: CAF 0.17 dereferences a null argument pack
   // when a functor broker is spawned without arguments (UBSan reports it).
-  auto listener = sys.middleman().spawn_broker(
-      [&bound, host = cfg.listen_host, port = cfg.listen_port](
-          caf::io::broker* self, std::shared_ptr<settle::gateway::gateway_context> ctx) {
+  listener = sys.middleman().spawn_broker(
+      [&bound, host = cfg.listen_host, port = cfg.listen_port](caf::io::broker* self,
+                                                                gateway_ptr ctx) {
         auto res = self->add_tcp_doorman(port, host.c_str(), true);
         if (!res) {
           bound.set_value(res.error());
@@ -185,24 +198,17 @@ int main(int argc, char** argv) {
         bound.set_value(res->second);
         return settle::gateway::acceptor(self, ctx);
       },
-      ctx);
-  auto port = bound_future.get();
-  if (!port) {
-    std::cerr << "settled: cannot listen on " << cfg.listen_host << ":" << cfg.listen_port << ": "
-              << sys.render(port.error()) << "\n";
-    eng.shutdown();
-    return 1;
-  }
+      std::move(ctx));
+  return bound_future.get();
+}
+
+/// Runs until SIGINT or SIGTERM, then stops the listener, its sessions and the engine.
+void run_until_signal(const caf::actor& listener, const gateway_ptr& ctx,
+                      settle::actors::engine& eng) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  std::cout << "settled listening on " << cfg.listen_host << ":" << *port << std::endl;
-  spdlog::info("{} ledger shards, max_frame_bytes {}, max in flight {}", cfg.shards,
-               cfg.max_frame_bytes,
-               cfg.max_in_flight_per_connection);
-
   while (!stop_requested)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-
   spdlog::info("stopping");
   caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
   // Let the sessions close their connections before the engine's actors go away: a broker
@@ -214,5 +220,55 @@ int main(int argc, char** argv) {
   eng.shutdown();
   // Sessions are linked to the listener, so they end with it and close their connections;
   // the actor system's destructor then waits for the remaining actors.
+}
+
+/// The actor system, the engine and the gateway, from start to stop. Returns the exit code.
+int serve(const config::engine_config& cfg, settle::persistence::durable_store* store,
+          settle::actors::engine_seed seed) {
+  caf::actor_system_config sys_cfg;
+  configure_actor_system(sys_cfg, cfg);
+  caf::actor_system sys{sys_cfg};
+  auto eng_opts = engine_options_from(cfg);
+  attach_store(eng_opts, store);
+  settle::actors::engine eng{sys, eng_opts, std::move(seed)};
+  if (store)
+    store->start_snapshots();
+  auto ctx = std::make_shared<settle::gateway::gateway_context>(
+      eng.shared_routes(), gateway_options_from(cfg), settle::gateway::token_table{cfg.tokens});
+  caf::actor listener;
+  auto port = start_listener(sys, cfg, ctx, listener);
+  if (!port) {
+    std::cerr << "settled: cannot listen on " << cfg.listen_host << ":" << cfg.listen_port << ": "
+              << sys.render(port.error()) << "\n";
+    eng.shutdown();
+    return 1;
+  }
+  std::cout << "settled listening on " << cfg.listen_host << ":" << *port << std::endl;
+  spdlog::info("{} ledger shards, max_frame_bytes {}, max in flight {}", cfg.shards,
+               cfg.max_frame_bytes, cfg.max_in_flight_per_connection);
+  run_until_signal(listener, ctx, eng);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  config::engine_config cfg;
+  if (auto exit_code = load_config(argc, argv, cfg))
+    return *exit_code;
+  start_logging(cfg);
+  // Hiredis writes to sockets Redis may have closed: an error return, not a crash.
+  std::signal(SIGPIPE, SIG_IGN);
+  // Declared before the actor system (in serve), so it outlives every actor that journals
+  // through it.
+  std::unique_ptr<settle::persistence::durable_store> store;
+  settle::actors::engine_seed seed;
+  try {
+    store = open_store(cfg, seed);
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot start: {}", e.what());
+    std::cerr << "settled: " << e.what() << "\n";
+    return 1;
+  }
+  return serve(cfg, store.get(), std::move(seed));
 }

@@ -66,34 +66,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 export SETTLE_ADMIN_TOKEN="compare-$RANDOM$RANDOM"
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-
-start_redis() {
-  local port
-  port=$(free_port)
-  mkdir -p "$work/redis"
-  # The same AOF settings as settled's embedded Redis (rewrite only past 1 GiB): the default
-  # 64 MB would fork a rewrite every few seconds of this load and stall the machine.
-  redis-server --port "$port" --bind 127.0.0.1 --dir "$work/redis" --appendonly yes \
-    --appendfsync everysec --auto-aof-rewrite-min-size 1gb --save "" --daemonize no \
-    --protected-mode yes \
-    --logfile "$work/redis/redis.log" &
-  redis_pid=$!
-  for _ in $(seq 100); do
-    [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ] && break
-    kill -0 "$redis_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ] ||
-    { show_log "$work/redis/redis.log"; die "redis-server did not start on port $port"; }
-  redis_addr="127.0.0.1:$port"
-}
-
-stop_redis() { kill "$redis_pid"; wait "$redis_pid" 2>/dev/null || true; redis_pid=; }
-
 start_postgres() {
   local port dir="$work/pg"
   mkdir "$dir"

@@ -160,10 +160,9 @@ void run_settled(const options& o, const temp_dir& dir, const std::string& socke
   r.figures = parse_recovery(r.log);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  options o;
+/// Parses the command line into `o`; an exit status when the program should stop there
+/// (--help, a bad option, an impossible combination).
+std::optional<int> parse_options(int argc, char** argv, options& o) {
   CLI::App app{"settle-recovery-bench: time from starting settled to serving, on a prepared "
                "snapshot plus journal",
                "settle-recovery-bench"};
@@ -186,7 +185,11 @@ int main(int argc, char** argv) {
                  "this file");
   app.add_flag("--keep", o.keep, "keep the temporary directory (Redis data, settled's log)");
   app.add_flag("--json", o.json, "print one JSON object instead of the summary");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);  // what CLI11_PARSE does
+  }
   if (o.records > o.accounts) {
     std::cerr << "settle-recovery-bench: --records must not exceed --accounts (one deposit "
                  "per account)\n";
@@ -199,47 +202,70 @@ int main(int argc, char** argv) {
   }
   if (!o.perf_file.empty())
     o.perf_file = std::filesystem::absolute(o.perf_file).string();
+  return std::nullopt;
+}
+
+/// The options of the benchmark's own redis-server, in `dir`.
+persistence::redis_server_options redis_options(const temp_dir& dir) {
+  persistence::redis_server_options ro;
+  ro.dir = dir.path() + "/redis";
+  ro.unix_socket = dir.path() + "/redis.sock";
+  ro.appendfsync = "everysec";
+  ro.die_with_parent = true;
+  return ro;
+}
+
+/// Writes the state to recover through the persistence APIs; fills the preparation figures.
+void prepare(const persistence::redis_address& addr, const options& o, bench_results& r) {
+  prepare_options po;
+  po.accounts = o.accounts;
+  po.records = o.records;
+  po.shards = o.shards;
+  po.records_per_chunk = o.records_per_chunk;
+  r.prep = prepare_state(addr, po);
+  r.redis_used_memory_bytes = redis_used_memory_bytes(addr);
+}
+
+/// The three steps (see the top of this file) and the summary; throws on a failure.
+void run(const options& o) {
+  bench_results r;
+  r.accounts = o.accounts;
+  r.records = o.records;
+  r.shards = o.shards;
+  temp_dir dir{o.keep};
+  persistence::redis_server redis{redis_options(dir)};
+  persistence::redis_address addr;
+  addr.unix_socket = redis.unix_socket();
+  addr.timeout_ms = 60'000;  // big snapshot chunks on a busy machine
+
+  progress(o, fmt::format("preparing {} accounts and {} journal records in {} ...", o.accounts,
+                          o.records, dir.path()));
+  prepare(addr, o, r);
+
+  progress(o, "loading it once in process (persistence::load_image) ...");
+  verify_prepared(addr, o, r);
+
+  progress(o, "starting settled: " + o.settled + " ...");
+  run_settled(o, dir, redis.unix_socket(), r);
+  if (o.keep)
+    r.kept_dir = dir.path();
+  r.perf_file = o.perf_file;
+  if (o.json)
+    print_json(std::cout, r);
+  else
+    print_text(std::cout, r);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  if (auto status = parse_options(argc, argv, o))
+    return *status;
   // The client writes to settled's socket; a closed one must be an error, not a signal.
   std::signal(SIGPIPE, SIG_IGN);
-
   try {
-    bench_results r;
-    r.accounts = o.accounts;
-    r.records = o.records;
-    r.shards = o.shards;
-    temp_dir dir{o.keep};
-    persistence::redis_server_options ro;
-    ro.dir = dir.path() + "/redis";
-    ro.unix_socket = dir.path() + "/redis.sock";
-    ro.appendfsync = "everysec";
-    ro.die_with_parent = true;
-    persistence::redis_server redis{ro};
-    persistence::redis_address addr;
-    addr.unix_socket = redis.unix_socket();
-    addr.timeout_ms = 60'000;  // big snapshot chunks on a busy machine
-
-    progress(o, fmt::format("preparing {} accounts and {} journal records in {} ...", o.accounts,
-                            o.records, dir.path()));
-    prepare_options po;
-    po.accounts = o.accounts;
-    po.records = o.records;
-    po.shards = o.shards;
-    po.records_per_chunk = o.records_per_chunk;
-    r.prep = prepare_state(addr, po);
-    r.redis_used_memory_bytes = redis_used_memory_bytes(addr);
-
-    progress(o, "loading it once in process (persistence::load_image) ...");
-    verify_prepared(addr, o, r);
-
-    progress(o, "starting settled: " + o.settled + " ...");
-    run_settled(o, dir, redis.unix_socket(), r);
-    if (o.keep)
-      r.kept_dir = dir.path();
-    r.perf_file = o.perf_file;
-    if (o.json)
-      print_json(std::cout, r);
-    else
-      print_text(std::cout, r);
+    run(o);
     return 0;  // a measurement, not a test: the verdict on the target is in the output
   } catch (const std::exception& e) {
     std::cerr << "settle-recovery-bench: " << e.what() << "\n";

@@ -145,6 +145,153 @@ int watch(client::connection& conn, const watch_options& w, bool json) {
   }
 }
 
+/// The subcommands, as CLI11 returns them: main asks which one was given.
+struct commands {
+  CLI::App* open = nullptr;
+  CLI::App* txn = nullptr;
+  CLI::Option* amount = nullptr;  // txn --amount, to tell whether it was given
+  CLI::App* balance = nullptr;
+  CLI::App* partner = nullptr;
+  CLI::App* block = nullptr;
+  CLI::App* unblock = nullptr;
+  CLI::App* snapshot = nullptr;
+  CLI::App* watch = nullptr;
+};
+
+/// Adds the request subcommands (all but watch), whose fields go into `req` (`kind` for txn).
+void add_request_commands(CLI::App& app, protocol::request& req, std::string& kind,
+                          commands& c) {
+  c.open = app.add_subcommand("open", "open a player account (idempotent for the same currency)");
+  c.open->add_option("ACCOUNT", req.account, "account id")->required();
+  c.open->add_option("CURRENCY", req.currency, "ISO 4217 code, e.g. EUR")->required();
+
+  c.txn = app.add_subcommand("txn", "send a transaction");
+  c.txn->add_option("KIND", kind, "transaction kind")
+      ->required()
+      ->check(CLI::IsMember({"bet", "win", "rollback", "deposit", "withdraw", "transfer"}));
+  c.txn->add_option("--id", req.id, "transaction id (idempotency key)")->required();
+  c.txn->add_option("--account", req.account, "player account")->required();
+  c.amount =
+      c.txn->add_option("--amount", req.amount, "amount in minor units (optional on rollback)");
+  c.txn->add_option("--currency", req.currency, "ISO 4217 code, must be the account's")
+      ->required();
+  c.txn->add_option("--partner", req.partner, "partner id (required for bet, win, rollback)");
+  c.txn->add_option("--round", req.round, "game round id");
+  c.txn->add_option("--game", req.game, "game id");
+  c.txn->add_option("--ref", req.ref, "id of the bet a rollback cancels");
+  c.txn->add_option("--to", req.to, "credited account of a transfer");
+
+  c.balance =
+      app.add_subcommand("balance", "show an account (players, house:CUR, partner:P:CUR)");
+  c.balance->add_option("ACCOUNT", req.account, "account id")->required();
+  c.partner = app.add_subcommand("partner", "show a partner's live totals per currency");
+  c.partner->add_option("PARTNER", req.partner, "partner id")->required();
+  c.block = app.add_subcommand("block", "block an account (admin)");
+  c.block->add_option("ACCOUNT", req.account, "account id")->required();
+  c.unblock = app.add_subcommand("unblock", "unblock an account (admin)");
+  c.unblock->add_option("ACCOUNT", req.account, "account id")->required();
+  c.snapshot = app.add_subcommand(
+      "snapshot", "write a snapshot now and trim the journal behind it (admin)");
+}
+
+/// Adds the watch subcommand, whose options go into `wopt`.
+void add_watch_command(CLI::App& app, watch_options& wopt, commands& c) {
+  c.watch = app.add_subcommand(
+      "watch",
+      "subscribe and print balance and partner events live, one line each (without --json "
+      "prefixed with [#count events-per-second])");
+  c.watch->add_option("--account", wopt.accounts, "follow this account (repeatable)");
+  c.watch->add_option("--partner", wopt.partners, "follow this partner's totals (repeatable)");
+  c.watch->add_flag("--all", wopt.all, "follow every account and partner (admin, viewer)");
+  c.watch->add_option("--count", wopt.count, "stop after this many events")
+      ->check(CLI::PositiveNumber);
+  c.watch->add_option("--seconds", wopt.seconds, "stop after this many seconds")
+      ->check(CLI::PositiveNumber);
+}
+
+/// Prints a usage error the way CLI11 does and returns exit_usage.
+int usage_error(const std::string& message) {
+  std::cerr << "settlectl: " << message << "\nRun with --help for more information.\n";
+  return exit_usage;
+}
+
+/// Sets req.op (and the fields only main knows) from the subcommand given; exit_usage when
+/// the options do not make a request, else exit_ok.
+int complete_request(const commands& c, const std::string& kind, const watch_options& wopt,
+                     protocol::request& req) {
+  if (c.open->parsed()) req.op = protocol::op_kind::open;
+  if (c.balance->parsed()) req.op = protocol::op_kind::balance;
+  if (c.partner->parsed()) req.op = protocol::op_kind::partner;
+  if (c.block->parsed()) req.op = protocol::op_kind::block;
+  if (c.unblock->parsed()) req.op = protocol::op_kind::unblock;
+  if (c.snapshot->parsed()) req.op = protocol::op_kind::snapshot;
+  if (c.watch->parsed()) {
+    if (wopt.accounts.empty() && wopt.partners.empty() && !wopt.all)
+      return usage_error("watch needs at least one --account, --partner or --all");
+    req.op = protocol::op_kind::subscribe;
+    req.accounts = wopt.accounts;
+    req.partners = wopt.partners;
+    req.all = wopt.all;
+  }
+  if (c.txn->parsed()) {
+    req.op = protocol::op_kind::txn;
+    protocol::parse(kind, req.kind);  // IsMember admits only valid kinds
+    req.has_amount = c.amount->count() > 0;
+    if (!req.has_amount && req.kind != protocol::txn_kind::rollback)
+      return usage_error("--amount is required for a " + kind);
+  }
+  return exit_ok;
+}
+
+/// Checks `req` with the engine's decoder: a missing --amount or --partner, a lower-case
+/// currency and the like are usage errors, reported before connecting. Why it fails, if it does.
+std::optional<std::string> local_check(protocol::request req) {
+  std::vector<char> frame;
+  req.rid = 1;
+  protocol::encode_request(req, frame);
+  protocol::request decoded;
+  std::string why;
+  auto body = std::string_view{frame.data(), frame.size()}.substr(protocol::frame_header_bytes);
+  if (protocol::decode_request(body, decoded, why) == protocol::decode_status::ok)
+    return std::nullopt;
+  return why;
+}
+
+/// The token given, else $SETTLE_TOKEN, else $SETTLE_ADMIN_TOKEN, else none.
+std::string token_or_default(std::string token) {
+  if (!token.empty())
+    return token;
+  if (const char* t = std::getenv("SETTLE_TOKEN"); t && *t)
+    return t;
+  if (const char* a = std::getenv("SETTLE_ADMIN_TOKEN"); a && *a)
+    return a;
+  return {};
+}
+
+/// Connects, says hello when there is a token, then sends `req` or watches; the exit status.
+int talk(const std::string& connect, const std::string& token, bool json,
+         const protocol::request& req, const watch_options* wopt) {
+  try {
+    auto [host, port] = client::parse_host_port(connect);
+    client::connection conn{host, port};
+    if (!token.empty()) {
+      auto hello = conn.hello(token);
+      if (!hello.ok()) {
+        print(hello, protocol::request{}, json);
+        return exit_refused;
+      }
+    }
+    if (wopt != nullptr)
+      return watch(conn, *wopt, json);
+    auto resp = conn.call(req);
+    print(resp, req, json);
+    return resp.ok() ? exit_ok : exit_refused;
+  } catch (const std::exception& e) {
+    std::cerr << "settlectl: " << e.what() << "\n";
+    return exit_usage;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -167,125 +314,19 @@ int main(int argc, char** argv) {
 
   protocol::request req;
   std::string kind;
-  auto* open = app.add_subcommand("open", "open a player account (idempotent for the same currency)");
-  open->add_option("ACCOUNT", req.account, "account id")->required();
-  open->add_option("CURRENCY", req.currency, "ISO 4217 code, e.g. EUR")->required();
-
-  auto* txn = app.add_subcommand("txn", "send a transaction");
-  txn->add_option("KIND", kind, "transaction kind")
-      ->required()
-      ->check(CLI::IsMember({"bet", "win", "rollback", "deposit", "withdraw", "transfer"}));
-  txn->add_option("--id", req.id, "transaction id (idempotency key)")->required();
-  txn->add_option("--account", req.account, "player account")->required();
-  auto* amount =
-      txn->add_option("--amount", req.amount, "amount in minor units (optional on rollback)");
-  txn->add_option("--currency", req.currency, "ISO 4217 code, must be the account's")->required();
-  txn->add_option("--partner", req.partner, "partner id (required for bet, win, rollback)");
-  txn->add_option("--round", req.round, "game round id");
-  txn->add_option("--game", req.game, "game id");
-  txn->add_option("--ref", req.ref, "id of the bet a rollback cancels");
-  txn->add_option("--to", req.to, "credited account of a transfer");
-
-  auto* balance =
-      app.add_subcommand("balance", "show an account (players, house:CUR, partner:P:CUR)");
-  balance->add_option("ACCOUNT", req.account, "account id")->required();
-  auto* partner = app.add_subcommand("partner", "show a partner's live totals per currency");
-  partner->add_option("PARTNER", req.partner, "partner id")->required();
-  auto* block = app.add_subcommand("block", "block an account (admin)");
-  block->add_option("ACCOUNT", req.account, "account id")->required();
-  auto* unblock = app.add_subcommand("unblock", "unblock an account (admin)");
-  unblock->add_option("ACCOUNT", req.account, "account id")->required();
-  auto* snapshot = app.add_subcommand(
-      "snapshot", "write a snapshot now and trim the journal behind it (admin)");
-
   watch_options wopt;
-  auto* watch_cmd = app.add_subcommand(
-      "watch",
-      "subscribe and print balance and partner events live, one line each (without --json "
-      "prefixed with [#count events-per-second])");
-  watch_cmd->add_option("--account", wopt.accounts, "follow this account (repeatable)");
-  watch_cmd->add_option("--partner", wopt.partners,
-                        "follow this partner's totals (repeatable)");
-  watch_cmd->add_flag("--all", wopt.all, "follow every account and partner (admin, viewer)");
-  watch_cmd->add_option("--count", wopt.count, "stop after this many events")
-      ->check(CLI::PositiveNumber);
-  watch_cmd->add_option("--seconds", wopt.seconds, "stop after this many seconds")
-      ->check(CLI::PositiveNumber);
-
+  commands c;
+  add_request_commands(app, req, kind, c);
+  add_watch_command(app, wopt, c);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help prints and returns 0; every other parse error is a usage error.
     return app.exit(e) == 0 ? exit_ok : exit_usage;
   }
-
-  if (open->parsed()) req.op = protocol::op_kind::open;
-  if (balance->parsed()) req.op = protocol::op_kind::balance;
-  if (partner->parsed()) req.op = protocol::op_kind::partner;
-  if (block->parsed()) req.op = protocol::op_kind::block;
-  if (unblock->parsed()) req.op = protocol::op_kind::unblock;
-  if (snapshot->parsed()) req.op = protocol::op_kind::snapshot;
-  if (watch_cmd->parsed()) {
-    if (wopt.accounts.empty() && wopt.partners.empty() && !wopt.all) {
-      std::cerr << "settlectl: watch needs at least one --account, --partner or --all"
-                   "\nRun with --help for more information.\n";
-      return exit_usage;
-    }
-    req.op = protocol::op_kind::subscribe;
-    req.accounts = wopt.accounts;
-    req.partners = wopt.partners;
-    req.all = wopt.all;
-  }
-  if (txn->parsed()) {
-    req.op = protocol::op_kind::txn;
-    protocol::parse(kind, req.kind);  // IsMember above admits only valid kinds
-    req.has_amount = amount->count() > 0;
-    if (!req.has_amount && req.kind != protocol::txn_kind::rollback) {
-      std::cerr << "settlectl: --amount is required for a " << kind
-                << "\nRun with --help for more information.\n";
-      return exit_usage;
-    }
-  }
-
-  // Check the request with the engine's decoder: a missing --amount or --partner, a
-  // lower-case currency and the like are usage errors, reported before connecting.
-  {
-    std::vector<char> frame;
-    req.rid = 1;
-    protocol::encode_request(req, frame);
-    protocol::request decoded;
-    std::string why;
-    auto body = std::string_view{frame.data(), frame.size()}.substr(protocol::frame_header_bytes);
-    if (protocol::decode_request(body, decoded, why) != protocol::decode_status::ok) {
-      std::cerr << "settlectl: " << why << "\nRun with --help for more information.\n";
-      return exit_usage;
-    }
-    req.rid = 0;
-  }
-
-  if (token.empty()) {
-    if (const char* t = std::getenv("SETTLE_TOKEN"); t && *t)
-      token = t;
-    else if (const char* a = std::getenv("SETTLE_ADMIN_TOKEN"); a && *a)
-      token = a;
-  }
-  try {
-    auto [host, port] = client::parse_host_port(connect);
-    client::connection conn{host, port};
-    if (!token.empty()) {
-      auto hello = conn.hello(token);
-      if (!hello.ok()) {
-        print(hello, protocol::request{}, json);
-        return exit_refused;
-      }
-    }
-    if (watch_cmd->parsed())
-      return watch(conn, wopt, json);
-    auto resp = conn.call(req);
-    print(resp, req, json);
-    return resp.ok() ? exit_ok : exit_refused;
-  } catch (const std::exception& e) {
-    std::cerr << "settlectl: " << e.what() << "\n";
-    return exit_usage;
-  }
+  if (int status = complete_request(c, kind, wopt, req); status != exit_ok)
+    return status;
+  if (auto why = local_check(req))
+    return usage_error(*why);
+  return talk(connect, token_or_default(token), json, req, c.watch->parsed() ? &wopt : nullptr);
 }

@@ -1,10 +1,12 @@
-// Engine configuration: defaults, TOML file, command-line overrides (in that order).
+// Engine configuration: defaults, TOML file, command-line overrides (in that order). The
+// settings themselves (keys, flags, units, ranges, help) are one table: config/settings.hpp.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "persistence/journal_stream.hpp"  // only its constexpr default prefix: no linking
 #include "protocol/messages.hpp"
 
 namespace settle::config {
@@ -43,6 +45,8 @@ struct engine_config {
   uint32_t journal_max_queued_records = 100'000;  // records waiting for Redis, at most
   uint32_t snapshot_interval_s = 300;      // 0: only on demand (admin op `snapshot`)
   bool recover_to_last_good_batch = false; // a damaged journal is cut instead of refused
+  std::string journal_stream_prefix{persistence::default_journal_stream_prefix};  // stream
+                                           // keys <prefix><shard>; recovery and snapshots too
   // [redis]
   std::string redis_address;               // "" embedded; "unix:/path" or "HOST:PORT"
   std::string redis_appendfsync = "everysec";  // embedded Redis: always | everysec | no
@@ -71,7 +75,8 @@ engine_config load_file(const std::string& path);
 
 /// Parses command-line flags of `settled` (including --config FILE, which is loaded first,
 /// then every other flag overrides it) and SETTLE_ADMIN_TOKEN from the environment.
-/// Returns false if the program should exit (e.g. --help printed); `exit_code` says how.
+/// Returns false if the program should exit (--help or --print-settings-markdown printed, or a
+/// malformed flag); `exit_code` says how.
 bool parse_command_line(int argc, char** argv, engine_config& out, int& exit_code);
 
 /// Where an external Redis is.
@@ -81,10 +86,15 @@ struct redis_endpoint {
   uint16_t port = 0;
 };
 
+/// Parses "HOST:PORT" (the last ':' separates the port; the host may not be empty) into
+/// listen_host and listen_port. Throws std::runtime_error("config: `where`: why").
+void parse_listen(const std::string& where, const std::string& text, engine_config& out);
+
 /// Parses [redis] address: "unix:/path" or "HOST:PORT". False with `why` when malformed.
 bool parse_redis_address(const std::string& text, redis_endpoint& out, std::string& why);
 
-/// Throws std::runtime_error when a value is out of range (e.g. zero shards).
+/// Throws std::runtime_error when a value is out of range (e.g. zero shards): the ranges and
+/// allowed values of the settings table, then the tokens.
 void validate(const engine_config&);
 
 }  // namespace settle::config

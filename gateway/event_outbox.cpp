@@ -1,6 +1,6 @@
 #include "gateway/event_outbox.hpp"
 
-#include <cassert>
+#include "base/invariant.hpp"
 
 namespace settle::gateway {
 
@@ -22,7 +22,8 @@ event_outbox::verdict event_outbox::deliver(const actors::event_delivery& d,
         uint32_t last = first + d.refs[i].bytes;
         for (++i; i < d.refs.size() && d.refs[i].offset == last; ++i)
           last += d.refs[i].bytes;
-        assert(last <= d.frames->size());
+        SETTLE_ASSERT(last <= d.frames->size(),
+                      "event_outbox: an event reference points past its delivery's frames");
         out.insert(out.end(), frames + first, frames + last);
       }
       return verdict::ok;

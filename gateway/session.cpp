@@ -224,10 +224,103 @@ void route(const session_env& env, const protocol::request_view& req) {
   send_single(env, protocol::to_request(req), false, 0);
 }
 
+/// Closes the connection for a frame the reader refused (too large or empty), after sending
+/// what this read already batched.
+void fail_frame(const session_env& env, protocol::frame_reader::status status,
+                const std::shared_ptr<std::string>& bytes) {
+  send_batches(env, bytes);
+  if (status == protocol::frame_reader::status::too_large)
+    return fail_connection(env.self, env.hdl, *env.st,
+                           "frame exceeds max_frame_bytes (" +
+                               std::to_string(env.ctx->opts.max_frame_bytes) +
+                               "); closing the connection");
+  fail_connection(env.self, env.hdl, *env.st, "empty frame; closing the connection");
+}
+
+/// Copies one frame body to the end of this read's bytes (made at the first frame, sized for
+/// everything the reader holds) and returns the copy, which lives as long as the bytes.
+inline std::string_view keep_body(std::shared_ptr<std::string>& bytes,
+                                  const protocol::frame_reader& reader, std::string_view body) {
+  if (!bytes) {
+    bytes = std::make_shared<std::string>();
+    bytes->reserve(reader.buffered_bytes() + body.size());
+  }
+  const size_t at = bytes->size();
+  bytes->append(body);  // within the reserved capacity: earlier views stay valid
+  return {bytes->data() + at, body.size()};
+}
+
+/// Answers a refused request with `code` and `why` (written, not yet flushed).
+inline void refuse(const session_env& env, const protocol::request_view& req, error_code code,
+                   std::string_view why) {
+  protocol::encode_error(req.op, req.rid, code, why, false, 0, 0, env.self->wr_buf(env.hdl));
+}
+
+/// Whether the connection may send `req` (its role allows it, and the in-flight bound is not
+/// reached); if not, the refusal is answered. `why` is scratch space for the message.
+inline bool admissible(const session_env& env, const protocol::request_view& req,
+                       std::string& why) {
+  auto allowed = authorize(env.st->identity, req, why);
+  if (allowed != error_code::none) {
+    refuse(env, req, allowed, why);
+    return false;
+  }
+  const auto max_in_flight = env.ctx->opts.max_in_flight_per_connection;
+  if (env.st->in_flight >= max_in_flight) {
+    refuse(env, req, error_code::overloaded,
+           "more than " + std::to_string(max_in_flight) + " requests in flight on this connection");
+    return false;
+  }
+  return true;
+}
+
+/// Counts `req` in flight and sends it now (batched or alone) or holds it behind a transfer
+/// on one of its accounts.
+inline void admit(const session_env& env, const protocol::request_view& req,
+                  const std::shared_ptr<std::string>& bytes) {
+  auto& st = *env.st;
+  ++st.in_flight;
+  auto seq = st.next_seq++;
+  switch (st.order.admit(seq, req)) {
+    case transfer_order::verdict::send:
+      route(env, req);
+      break;
+    case transfer_order::verdict::send_tracked:
+      // After the requests of this read already batched: they came first.
+      send_batches(env, bytes);
+      send_single(env, protocol::to_request(req), true, seq);
+      break;
+    case transfer_order::verdict::hold:
+      st.order.hold(seq, protocol::to_request(req));
+      break;
+  }
+}
+
+/// Decodes one frame body (kept in `bytes`) and answers, sends or holds its request. False
+/// when the frame is malformed: the connection is then closed. `req` and `why` are reused
+/// from frame to frame, so their buffers are allocated once per read at most.
+inline bool on_frame(const session_env& env, std::string_view body,
+                     const std::shared_ptr<std::string>& bytes, protocol::request_view& req,
+                     std::string& why) {
+  auto decoded = protocol::decode_request(body, req, why);
+  if (decoded == protocol::decode_status::malformed) {
+    send_batches(env, bytes);
+    fail_connection(env.self, env.hdl, *env.st,
+                    "malformed frame: " + why + "; closing the connection");
+    return false;
+  }
+  if (decoded == protocol::decode_status::bad_request)
+    refuse(env, req, error_code::bad_request, why);
+  else if (req.op == op_kind::hello)
+    handle_hello(env.self, env.hdl, *env.st, *env.ctx, req);
+  else if (admissible(env, req, why))
+    admit(env, req, bytes);
+  return true;
+}
+
 /// Decodes every complete frame of the connection's input and sends them on.
 void on_data(const session_env& env) {
   auto& st = *env.st;
-  const auto& ctx = *env.ctx;
   // The bodies of this read's frames, copied once: every request view points into it, and
   // the shards keep it alive until they have answered.
   std::shared_ptr<std::string> bytes;  // made at the first frame
@@ -238,68 +331,10 @@ void on_data(const session_env& env) {
     auto status = st.reader.next(body);
     if (status == protocol::frame_reader::status::need_more)
       break;
-    if (status == protocol::frame_reader::status::too_large) {
-      send_batches(env, bytes);
-      return fail_connection(env.self, env.hdl, st,
-                             "frame exceeds max_frame_bytes (" +
-                                 std::to_string(ctx.opts.max_frame_bytes) +
-                                 "); closing the connection");
-    }
-    if (status == protocol::frame_reader::status::empty) {
-      send_batches(env, bytes);
-      return fail_connection(env.self, env.hdl, st, "empty frame; closing the connection");
-    }
-    if (!bytes) {
-      bytes = std::make_shared<std::string>();
-      bytes->reserve(st.reader.buffered_bytes() + body.size());
-    }
-    const size_t at = bytes->size();
-    bytes->append(body);  // within the reserved capacity: earlier views stay valid
-    std::string_view stable{bytes->data() + at, body.size()};
-    auto decoded = protocol::decode_request(stable, req, why);
-    if (decoded == protocol::decode_status::malformed) {
-      send_batches(env, bytes);
-      return fail_connection(env.self, env.hdl, st,
-                             "malformed frame: " + why + "; closing the connection");
-    }
-    if (decoded == protocol::decode_status::bad_request) {
-      protocol::encode_error(req.op, req.rid, error_code::bad_request, why, false, 0, 0,
-                             env.self->wr_buf(env.hdl));
-      continue;
-    }
-    if (req.op == op_kind::hello) {
-      handle_hello(env.self, env.hdl, st, ctx, req);
-      continue;
-    }
-    auto allowed = authorize(st.identity, req, why);
-    if (allowed != error_code::none) {
-      protocol::encode_error(req.op, req.rid, allowed, why, false, 0, 0,
-                             env.self->wr_buf(env.hdl));
-      continue;
-    }
-    if (st.in_flight >= ctx.opts.max_in_flight_per_connection) {
-      protocol::encode_error(req.op, req.rid, error_code::overloaded,
-                             "more than " +
-                                 std::to_string(ctx.opts.max_in_flight_per_connection) +
-                                 " requests in flight on this connection",
-                             false, 0, 0, env.self->wr_buf(env.hdl));
-      continue;
-    }
-    ++st.in_flight;
-    auto seq = st.next_seq++;
-    switch (st.order.admit(seq, req)) {
-      case transfer_order::verdict::send:
-        route(env, req);
-        break;
-      case transfer_order::verdict::send_tracked:
-        // After the requests of this read already batched: they came first.
-        send_batches(env, bytes);
-        send_single(env, protocol::to_request(req), true, seq);
-        break;
-      case transfer_order::verdict::hold:
-        st.order.hold(seq, protocol::to_request(req));
-        break;
-    }
+    if (status != protocol::frame_reader::status::frame)
+      return fail_frame(env, status, bytes);
+    if (!on_frame(env, keep_body(bytes, st.reader, body), bytes, req, why))
+      return;
   }
   send_batches(env, bytes);
   write_out(env.self, env.hdl, st);

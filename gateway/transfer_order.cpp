@@ -1,7 +1,6 @@
 #include "gateway/transfer_order.hpp"
 
-#include <cassert>
-
+#include "base/invariant.hpp"
 #include "ledger/keys.hpp"
 
 namespace settle::gateway {
@@ -38,7 +37,8 @@ transfer_order::verdict transfer_order::admit(uint64_t seq, const protocol::requ
 
 void transfer_order::hold(uint64_t seq, protocol::request r) {
   auto it = entries_.find(seq);
-  assert(it != entries_.end() && !it->second.sent);
+  SETTLE_ASSERT(it != entries_.end() && !it->second.sent,
+                "transfer_order::hold: only a request admit() answered `hold` for may be held");
   it->second.held = std::move(r);
 }
 
@@ -54,8 +54,8 @@ bool transfer_order::first_everywhere(uint64_t seq, const entry& e) const {
 void transfer_order::leave(uint64_t seq, const entry& e) {
   for (const auto& a : e.accounts) {
     auto q = queues_.find(a);
-    assert(q != queues_.end() && q->second.front() == seq);
-    (void)seq;
+    SETTLE_ASSERT(q != queues_.end() && q->second.front() == seq,
+                  "transfer_order::leave: a request leaves its account queues only from the front");
     q->second.pop_front();
     if (q->second.empty())
       queues_.erase(q);
@@ -69,7 +69,8 @@ void transfer_order::advance(const std::string& account, std::vector<released>& 
       return;
     uint64_t next = q->second.front();
     auto it = entries_.find(next);
-    assert(it != entries_.end());
+    SETTLE_ASSERT(it != entries_.end(),
+                  "transfer_order: every sequence number in a queue has its entry");
     auto& e = it->second;
     if (e.sent || !first_everywhere(next, e))
       return;

@@ -1,6 +1,6 @@
 #include "ledger/account_rules.hpp"
 
-#include <cassert>
+#include "base/invariant.hpp"
 
 namespace settle::ledger {
 
@@ -24,13 +24,14 @@ bool blocked_refuses(txn_kind kind, bool transfer_target) {
 }
 
 error_code apply_leg(account_state& acc, const leg& l, std::string& why) {
-  assert(l.amount > 0);
+  SETTLE_ASSERT(l.amount > 0, "a leg of " + std::to_string(l.amount));
   if (l.currency != acc.currency) {
     why = "account currency is " + currency_text(acc.currency) + ", transaction currency is " +
           currency_text(l.currency);
     return error_code::currency_mismatch;
   }
-  if (acc.status == account_status::blocked && blocked_refuses(l.kind, l.transfer_target)) {
+  if (acc.status == account_status::blocked && !l.refund &&
+      blocked_refuses(l.kind, l.transfer_target)) {
     why = "account is blocked";
     return error_code::account_blocked;
   }
@@ -52,6 +53,8 @@ error_code apply_leg(account_state& acc, const leg& l, std::string& why) {
   }
   acc.balance = next;
   ++acc.version;
+  SETTLE_ASSERT(acc.kind != account_kind::player || acc.balance >= 0,
+                "a player balance below its floor: " + std::to_string(acc.balance));
   return error_code::none;
 }
 

@@ -24,6 +24,7 @@ struct account_state {
   currency_code currency = 0;
   account_kind kind = account_kind::player;
   account_status status = account_status::active;
+  friend bool operator==(const account_state&, const account_state&) = default;
 };
 
 /// Player accounts by id: what a ledger shard holds, idle or busy (a 64-byte slot per
@@ -40,6 +41,7 @@ struct leg {
   int64_t amount = 0;  // > 0
   currency_code currency = 0;
   bool transfer_target = false;  // the credited side of a transfer
+  bool refund = false;  // a refused transfer's money going back: never refused when blocked
 };
 
 /// The player-side leg of a transaction of `kind` (transfers: the source account).

@@ -1,6 +1,6 @@
 #include "ledger/clearing.hpp"
 
-#include <cassert>
+#include "base/invariant.hpp"
 
 #include "protocol/codec.hpp"
 
@@ -33,7 +33,7 @@ void record_leg(clearing_delta& d, txn_kind kind, int64_t amount) {
       d.balance_change += amount;
       break;
     case txn_kind::transfer:
-      assert(false && "transfers have no clearing leg");
+      SETTLE_ASSERT(false, "transfers have no clearing leg");
       break;
   }
 }
@@ -47,11 +47,10 @@ void clearing_account::apply(const clearing_delta& d) {
   bet_count += d.bet_count;
   win_count += d.win_count;
   rollback_count += d.rollback_count;
-  if (!d.partner.empty() && balance != ggr()) {
-    // Double entry broke: a partner's clearing balance is its GGR by construction.
-    assert(false && "partner clearing balance != GGR");
-    std::abort();
-  }
+  // Double entry broke if not: a partner's clearing balance is its GGR by construction.
+  SETTLE_ASSERT(d.partner.empty() || balance == ggr(),
+                "partner '" + d.partner + "': clearing balance " + std::to_string(balance) +
+                    " is not its GGR " + std::to_string(ggr()));
 }
 
 protocol::currency_totals clearing_account::totals(currency_code currency) const {

@@ -28,7 +28,7 @@ enum class id_state : uint8_t { pending, done, tombstone };
 struct id_entry {
   uint64_t fingerprint = 0;  // stable hash of the request fields (see fingerprint())
   int64_t created_at_s = 0;  // unix seconds; drives retention
-  int64_t amount = 0;        // bets: refundable amount; tombstones: rollback amount if given
+  int64_t amount = 0;        // bets: the refundable amount
   int64_t balance = 0;       // result: balance after
   uint64_t version = 0;      // result: version after
   std::string account;       // bets and tombstones: player account
@@ -37,9 +37,7 @@ struct id_entry {
   txn_kind kind = txn_kind::bet;
   txn_status outcome = txn_status::applied;
   bool rolled_back = false;  // bets: a rollback has claimed (and refunds) this bet
-  bool has_amount = false;   // tombstones: whether the rollback named an amount
-  bool stalled = false;      // pending, and the journal's answer is overdue: retries get
-                             // `unavailable` instead of waiting
+  friend bool operator==(const id_entry&, const id_entry&) = default;
 };
 
 /// Stable fingerprint of everything that identifies a transaction's content: a retry must
@@ -112,6 +110,17 @@ public:
     auto& s = stripes_[key.hi >> shift_];
     std::lock_guard<std::mutex> lock(s.mutex);  // the table may be resized meanwhile
     s.entries.prefetch(key);
+  }
+
+  /// Calls `fn(key, entry)` for every entry, one stripe locked at a time (tests and tools:
+  /// the shards go on meanwhile, so only a quiet engine gives a consistent picture).
+  template <class F>
+  void for_each(F&& fn) const {
+    for (const auto& s : stripes_) {
+      std::lock_guard<std::mutex> lock(s.mutex);
+      for (const auto& [key, entry] : s.entries)
+        fn(key, entry);
+    }
   }
 
   /// Inserts or replaces an entry (recovery, before the shards run; thread-safe anyway).

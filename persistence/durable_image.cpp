@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "ledger/apply.hpp"
 #include "ledger/stable_hash.hpp"
 
 namespace settle::persistence {
@@ -10,195 +11,67 @@ namespace settle::persistence {
 namespace {
 
 using protocol::txn_kind;
-using protocol::txn_status;
 
 [[noreturn]] void fail(const journal_record& r, const std::string& why) {
   throw std::runtime_error("account '" + r.account + "': " + why);
 }
 
-std::string version_text(uint64_t have, const journal_record& r) {
-  return "record version " + std::to_string(r.version_after) + " after account version " +
-         std::to_string(have);
-}
-
-ledger::id_entry done_entry(const journal_record& r, txn_status outcome) {
-  ledger::id_entry e;
-  e.fingerprint = r.fingerprint;
-  e.created_at_s = r.at_unix_ms / 1000;
-  e.state = ledger::id_state::done;
-  e.kind = r.kind;
-  e.outcome = outcome;
-  e.balance = r.balance_after;
-  e.version = r.version_after;
-  return e;
-}
-
-ledger::account_state& existing(durable_image& img, uint32_t shard, const journal_record& r) {
-  auto it = img.accounts[shard].find(r.account);
-  if (it == img.accounts[shard].end())
-    fail(r, "unknown account (record version " + std::to_string(r.version_after) + ")");
-  return it->second;
-}
-
-void check_currency(const ledger::account_state& acc, const journal_record& r) {
-  if (ledger::pack_currency(r.currency) != acc.currency)
-    fail(r, "record currency '" + r.currency + "' but account currency " +
-                ledger::currency_text(acc.currency) + " (record version " +
-                std::to_string(r.version_after) + ")");
-}
-
-/// The clearing leg and id of an applied bet, win, rollback, deposit or withdrawal.
-void fold_player(durable_image& img, const ledger::account_state& acc, const journal_record& r) {
-  if (r.kind == txn_kind::transfer)
-    fail(r, "transfer recorded as a player leg (version " + std::to_string(r.version_after) + ")");
-  ledger::clearing_delta d;
-  bool partnered = r.kind == txn_kind::bet || r.kind == txn_kind::win ||
-                   r.kind == txn_kind::rollback;
-  d.partner = partnered ? r.partner : std::string{};
-  d.currency = acc.currency;
-  ledger::record_leg(d, r.kind, std::abs(r.amount));
-  // record_leg derives the counterparty's change from the kind: a sign that does not fit the
-  // kind (a bet that credits) would break double entry.
-  if (d.balance_change != -r.amount)
-    fail(r, "amount " + std::to_string(r.amount) + " has the wrong sign for a " +
-                std::string{protocol::to_string(r.kind)} + " (version " +
-                std::to_string(r.version_after) + ")");
-  img.clearing[{d.partner, d.currency}].apply(d);
-
-  auto e = done_entry(r, txn_status::applied);
-  if (r.kind == txn_kind::bet) {
-    e.account = r.account;
-    e.amount = -r.amount;
-    e.currency = acc.currency;
-  }
-  img.ids[ledger::hash_id(r.id_namespace, r.txn_id)] = std::move(e);
-  if (r.kind == txn_kind::rollback) {
-    auto bet = img.ids.find(ledger::hash_id(r.id_namespace, r.ref));
-    if (bet != img.ids.end())
-      bet->second.rolled_back = true;
-  }
-}
-
-void fold_transfer_leg(durable_image& img, const journal_record& r) {
-  if (r.kind != txn_kind::transfer)
-    fail(r, "transfer leg of a " + std::string{protocol::to_string(r.kind)} + " (version " +
-                std::to_string(r.version_after) + ")");
+/// The image's half-seen transfers: a debit waits for its credit (or refund) and a credit
+/// folded before its debit (shards are folded one after another) waits for the debit.
+void track_transfer(durable_image& img, const journal_record& r, ledger::transfer_half half) {
   std::string key = ledger::id_key("", r.txn_id);
-  switch (r.role) {
-    case leg_role::transfer_debit: {
-      img.ids[ledger::hash_id(r.id_namespace, r.txn_id)] = done_entry(r, txn_status::applied);
-      auto& t = img.transfers[key];
-      t.debit_seen = true;
-      t.source = r.account;
-      t.target = r.to;
-      t.amount = -r.amount;
-      t.currency = r.currency;
-      t.txn_id = r.txn_id;
-      t.fingerprint = r.fingerprint;
-      t.at_unix_ms = r.at_unix_ms;
-      if (t.credit_seen)
-        img.transfers.erase(key);
-      break;
-    }
-    case leg_role::transfer_credit: {
-      auto& t = img.transfers[key];
-      t.credit_seen = true;
-      if (!t.debit_seen) {  // shards are folded one after another: the debit may come later
-        t.target = r.account;
-        t.source = r.to;
-        t.amount = r.amount;
-        t.currency = r.currency;
-        t.txn_id = r.txn_id;
-        t.fingerprint = r.fingerprint;
-        t.at_unix_ms = r.at_unix_ms;
-      } else {
-        img.transfers.erase(key);
-      }
-      break;
-    }
-    case leg_role::transfer_refund:
-      // A refused transfer is not remembered: a retry of its id is a new attempt.
-      img.ids.erase(ledger::hash_id(r.id_namespace, r.txn_id));
-      img.transfers.erase(key);
-      break;
-    case leg_role::player:
-      break;
-  }
-}
-
-void fold_applied(durable_image& img, uint32_t shard, const journal_record& r) {
-  auto& acc = existing(img, shard, r);
-  if (r.version_after <= acc.version)
-    return;  // already in the image (the snapshot had it): ids and clearing too
-  if (r.version_after != acc.version + 1)
-    fail(r, "version gap: " + version_text(acc.version, r));
-  check_currency(acc, r);
-  int64_t next = 0;
-  if (r.amount == INT64_MIN || __builtin_add_overflow(acc.balance, r.amount, &next))
-    fail(r, "balance overflow at version " + std::to_string(r.version_after));
-  if (next != r.balance_after)
-    fail(r, "balance_after mismatch at version " + std::to_string(r.version_after) +
-                ": record says " + std::to_string(r.balance_after) + ", folding gives " +
-                std::to_string(next));
-  if (r.role == leg_role::player) {
-    fold_player(img, acc, r);  // throws before the account changes
-    if (!r.partner.empty())
-      ledger::mark_partner(acc, img.partner_spill[shard], r.account, r.partner);
-  }
-  else
-    fold_transfer_leg(img, r);
-  acc.balance = next;
-  acc.version = r.version_after;
-}
-
-/// A noop or duplicate: the outcome is remembered, no balance changes.
-void fold_note(durable_image& img, uint32_t shard, const journal_record& r) {
-  auto& acc = existing(img, shard, r);
-  // A lower version is an old note replayed; a higher one means records are missing.
-  if (r.version_after > acc.version)
-    fail(r, "version gap in a note: " + version_text(acc.version, r));
-  if (r.amount != 0)
-    fail(r, "note with amount " + std::to_string(r.amount) + " (version " +
-                std::to_string(r.version_after) + ")");
-  if (!r.partner.empty())  // a rollback that moved nothing still names its partner
-    ledger::mark_partner(acc, img.partner_spill[shard], r.account, r.partner);
-  img.ids.try_emplace(ledger::hash_id(r.id_namespace, r.txn_id), done_entry(r, r.outcome));
-  if (r.outcome == txn_status::noop && r.kind == txn_kind::rollback) {
-    // A rollback that found no bet: the tombstone refuses the bet if it arrives later.
-    ledger::id_entry t;
-    t.state = ledger::id_state::tombstone;
-    t.kind = txn_kind::bet;
-    t.account = r.account;
-    t.currency = acc.currency;
-    t.created_at_s = r.at_unix_ms / 1000;
-    img.ids.try_emplace(ledger::hash_id(r.id_namespace, r.ref), std::move(t));
-  }
-}
-
-void fold_status(durable_image& img, uint32_t shard, const journal_record& r) {
-  auto& acc = existing(img, shard, r);
-  if (r.version_after <= acc.version)
-    return;
-  if (r.version_after != acc.version + 1)
-    fail(r, "version gap in a status change: " + version_text(acc.version, r));
-  acc.status = r.status;
-  acc.version = r.version_after;
-}
-
-void fold_open(durable_image& img, uint32_t shard, const journal_record& r) {
-  auto currency = ledger::pack_currency(r.currency);
-  if (currency == 0)
-    fail(r, "open with invalid currency '" + r.currency + "'");
-  auto [it, added] = img.accounts[shard].try_emplace(r.account);
-  if (added) {
-    it->second.currency = currency;
-    it->second.kind = protocol::account_kind::player;
+  if (half == ledger::transfer_half::refund) {
+    img.transfers.erase(key);
     return;
   }
-  if (it->second.currency != currency)  // same currency: the open is replayed, harmless
-    fail(r, "open in " + r.currency + " of an existing " +
-                ledger::currency_text(it->second.currency) + " account (at version " +
-                std::to_string(it->second.version) + ")");
+  auto& t = img.transfers[key];
+  const bool debit = half == ledger::transfer_half::debit;
+  if (debit ? t.credit_seen : t.debit_seen) {
+    img.transfers.erase(key);  // both sides are in: nothing is in flight
+    return;
+  }
+  (debit ? t.debit_seen : t.credit_seen) = true;
+  t.source = debit ? r.account : r.to;
+  t.target = debit ? r.to : r.account;
+  t.amount = debit ? -r.amount : r.amount;
+  t.currency = r.currency;
+  t.txn_id = r.txn_id;
+  t.fingerprint = r.fingerprint;
+  t.at_unix_ms = r.at_unix_ms;
+}
+
+/// Carries out `c` (the change ledger::apply described for `r`) on the image.
+void carry_out(durable_image& img, uint32_t shard, const journal_record& r,
+               const record_view& v, const ledger::state_change& c) {
+  auto& accounts = img.accounts[shard];
+  auto acc = c.creates_account ? accounts.try_emplace(r.account).first : accounts.find(r.account);
+  const uint64_t partner_bits = acc->second.partner_bits;
+  acc->second = c.account;
+  acc->second.partner_bits = partner_bits;  // marks are the store's (below)
+  if (!c.mark.empty())
+    ledger::mark_partner(acc->second, img.partner_spill[shard], r.account, c.mark);
+  if (c.own == ledger::own_id_effect::remember)
+    img.ids[ledger::own_key(v)] = ledger::remembered(v);
+  else if (c.own == ledger::own_id_effect::remember_unless_known)
+    img.ids.try_emplace(ledger::own_key(v), ledger::remembered(v));
+  else if (c.own == ledger::own_id_effect::forget)
+    img.ids.erase(ledger::own_key(v));
+  if (c.ref == ledger::ref_id_effect::mark_rolled_back) {
+    // The bet may have expired from the image already: nothing to mark then.
+    if (auto bet = img.ids.find(ledger::ref_key(v)); bet != img.ids.end())
+      bet->second.rolled_back = true;
+  } else if (c.ref == ledger::ref_id_effect::tombstone) {
+    img.ids.try_emplace(ledger::ref_key(v), ledger::tombstone_of(v));
+  }
+  if (c.clearing.present) {
+    ledger::clearing_delta d;
+    d.partner = std::string{c.clearing.owner};
+    d.currency = c.clearing.currency;
+    ledger::record_leg(d, c.clearing.kind, c.clearing.amount);
+    img.clearing[{d.partner, d.currency}].apply(d);
+  }
+  if (c.half != ledger::transfer_half::none)
+    track_transfer(img, r, c.half);
 }
 
 }  // namespace
@@ -215,20 +88,15 @@ void fold(durable_image& img, uint32_t shard, const journal_record& r) {
     fail(r, "record (version " + std::to_string(r.version_after) + ") in journal shard " +
                 std::to_string(shard) + " but the account lives in shard " +
                 std::to_string(home));
-  switch (r.type) {
-    case record_type::open:
-      fold_open(img, shard, r);
-      break;
-    case record_type::status:
-      fold_status(img, shard, r);
-      break;
-    case record_type::txn:
-      if (r.outcome == txn_status::applied)
-        fold_applied(img, shard, r);
-      else
-        fold_note(img, shard, r);
-      break;
-  }
+  auto& accounts = img.accounts[shard];
+  auto acc = accounts.find(r.account);
+  const auto v = view_of(r);
+  // The one meaning of a record, the same the live ledger shard applies.
+  auto change = ledger::apply(v, acc == accounts.end() ? nullptr : &acc->second);
+  if (!change.fits())
+    fail(r, change.problem);
+  if (!change.stale)
+    carry_out(img, shard, r, v, change);
 }
 
 std::string check_zero_sum(const durable_image& img) {

@@ -42,14 +42,13 @@ durable_store::durable_store(durable_store_options opts) : opts_(std::move(opts)
               ", socket " + server_->unix_socket() + ", appendfsync " +
               opts_.server.appendfsync + ") in " + fixed1(ms_since(t0)) + " ms");
   }
-  opts_.journal.unix_socket = opts_.address.unix_socket;
-  opts_.journal.host = opts_.address.host;
-  opts_.journal.port = opts_.address.port;
+  opts_.journal.address = opts_.address;
   opts_.journal.shards = opts_.shards;
 
   load_report report;
   load_options lo;
   lo.stop_at_last_good = opts_.stop_at_last_good;
+  lo.stream_prefix = opts_.journal.stream_prefix;  // the streams the writer below continues
   image_ = std::make_unique<durable_image>(load_image(opts_.address, opts_.shards, lo, report));
   opts_.log("recovery: snapshot with " + std::to_string(report.snapshot_accounts) +
             " accounts and " + std::to_string(report.snapshot_ids) + " ids loaded in " +
@@ -63,9 +62,7 @@ durable_store::durable_store(durable_store_options opts) : opts_(std::move(opts)
   writer_ = std::make_shared<redis_journal_writer>(opts_.journal);
   if (opts_.publish_events) {
     // Its own connection to the same Redis: publishing never holds up the journal.
-    opts_.events.unix_socket = opts_.address.unix_socket;
-    opts_.events.host = opts_.address.host;
-    opts_.events.port = opts_.address.port;
+    opts_.events.address = opts_.address;
     publisher_ = std::make_shared<redis_event_publisher>(opts_.events);
     writer_->set_feed(publisher_);  // before the first append (repair_transfers below)
   }
@@ -180,9 +177,11 @@ std::string durable_store::take_snapshot() {
   try {
     auto t0 = clock_type::now();
     load_report report;
-    auto img = load_image(opts_.address, opts_.shards, load_options{}, report);
+    load_options lo;
+    lo.stream_prefix = opts_.journal.stream_prefix;
+    auto img = load_image(opts_.address, opts_.shards, lo, report);
     expire_ids(img, unix_ms() / 1000, opts_.id_retention_s);
-    auto bytes = write_snapshot(opts_.address, img);
+    auto bytes = write_snapshot(opts_.address, img, opts_.journal.stream_prefix);
     size_t accounts = 0;
     for (const auto& shard : img.accounts)
       accounts += shard.size();

@@ -25,7 +25,9 @@ struct durable_store_options {
   redis_server_options server;      // embedded: how (dir, appendfsync, maxmemory, ...)
   redis_address address;            // external: where (embedded: filled in)
   uint32_t shards = 8;              // journal shards = account shards
-  redis_journal_options journal;    // batching, deadline, queue (address and shards filled in)
+  redis_journal_options journal;    // batching, deadline, queue, stream_prefix (address and
+                                    // shards filled in; recovery and snapshots use its
+                                    // stream_prefix too)
   bool publish_events = true;       // publish durable batches' events to Redis Pub/Sub
   redis_event_options events;       // channels, queue, timeouts (address filled in)
   uint32_t snapshot_interval_s = 300;  // 0: only on request

@@ -10,6 +10,7 @@ namespace {
 
 constexpr uint32_t format_version = 3;  // 2: typed records; 3: XXH3-64 seal
 constexpr size_t record_fields = 17;
+constexpr size_t hash_bytes = 9;  // the checksum at the end: 0xcf and 8 bytes
 
 struct string_sink {
   std::string& out;
@@ -158,52 +159,80 @@ bool decode_records(std::string_view bytes, uint32_t count, std::vector<journal_
   return offset == bytes.size();
 }
 
-bool decode_batch(std::string_view bytes, journal_batch& out, uint64_t& hash, std::string& why) {
-  out = journal_batch{};
-  constexpr size_t hash_bytes = 9;  // 0xcf + 8 bytes
-  if (bytes.size() <= hash_bytes) {
-    why = "batch is truncated";
-    return false;
-  }
+decoded_batch decode_batch(std::string_view bytes) {
+  if (bytes.size() <= hash_bytes)
+    throw journal_format_error("batch is truncated");
   msgpack::object_handle oh;
+  size_t offset = 0;
   try {
-    size_t offset = 0;
     msgpack::unpack(oh, bytes.data(), bytes.size(), offset);
-    if (offset != bytes.size()) {
-      why = "trailing bytes after the batch";
-      return false;
-    }
   } catch (const std::exception& e) {
-    why = std::string{"batch is not valid msgpack ("} + e.what() + ")";
-    return false;
+    throw journal_format_error(std::string{"batch is not valid msgpack ("} + e.what() + ")");
   }
+  if (offset != bytes.size())
+    throw journal_format_error("trailing bytes after the batch");
   const auto& o = oh.get();
-  if (o.type != msgpack::type::ARRAY || o.via.array.size != 6) {
-    why = "batch is not a 6-element array";
-    return false;
-  }
+  if (o.type != msgpack::type::ARRAY || o.via.array.size != 6)
+    throw journal_format_error("batch is not a 6-element array");
   const auto* f = o.via.array.ptr;
+  decoded_batch out;
+  auto& b = out.batch;
   uint32_t version = 0;
   uint64_t stored_hash = 0;
-  if (!get(f[0], version) || version != format_version || !get(f[1], out.shard) ||
-      !get(f[2], out.seq) || !get(f[3], out.prev_hash) || !get(f[5], stored_hash) ||
-      f[4].type != msgpack::type::ARRAY) {
-    why = "batch header is malformed";
-    return false;
-  }
-  hash = ledger::content_hash(bytes.substr(0, bytes.size() - hash_bytes));
-  if (hash != stored_hash) {
-    why = "checksum mismatch";
-    return false;
-  }
-  out.records.resize(f[4].via.array.size);
+  if (!get(f[0], version) || version != format_version || !get(f[1], b.shard) ||
+      !get(f[2], b.seq) || !get(f[3], b.prev_hash) || !get(f[5], stored_hash) ||
+      f[4].type != msgpack::type::ARRAY)
+    throw journal_format_error("batch header is malformed");
+  out.hash = ledger::content_hash(bytes.substr(0, bytes.size() - hash_bytes));
+  if (out.hash != stored_hash)
+    throw journal_format_error("checksum mismatch");
+  b.records.resize(f[4].via.array.size);
   for (uint32_t i = 0; i < f[4].via.array.size; ++i)
-    if (!decode_record(f[4].via.array.ptr[i], out.records[i])) {
-      why = "record " + std::to_string(i) + " is malformed";
-      return false;
-    }
-  return true;
+    if (!decode_record(f[4].via.array.ptr[i], b.records[i]))
+      throw journal_format_error("record " + std::to_string(i) + " is malformed");
+  return out;
 }
+
+batch_header read_batch_header(std::string_view bytes) {
+  // [version, shard, seq, prev_hash, ...: five msgpack values, one after the other.
+  msgpack::object_handle oh;
+  size_t offset = 0;
+  auto next = [&]() -> const msgpack::object& {
+    try {
+      msgpack::unpack(oh, bytes.data(), bytes.size(), offset);
+    } catch (const std::exception& e) {
+      throw journal_format_error(std::string{"batch header is not valid msgpack ("} +
+                                 e.what() + ")");
+    }
+    return oh.get();
+  };
+  if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != 0x96)  // fixarray of 6
+    throw journal_format_error("batch is not a 6-element array");
+  offset = 1;
+  batch_header h;
+  uint32_t version = 0;
+  if (!get(next(), version) || version != format_version || !get(next(), h.shard) ||
+      !get(next(), h.seq) || !get(next(), h.prev_hash))
+    throw journal_format_error("batch header is malformed");
+  return h;
+}
+
+namespace {
+
+/// What is wrong with `b` as the next one of the chain ("" when nothing).
+std::string chain_problem(const journal_batch& b, uint32_t shard, uint64_t expected_seq,
+                          uint64_t last_hash) {
+  if (b.shard != shard)
+    return "belongs to shard " + std::to_string(b.shard);
+  if (b.seq != expected_seq)
+    return "sequence " + std::to_string(b.seq) + " where " + std::to_string(expected_seq) +
+           " was expected (a batch is missing or out of order)";
+  if (b.prev_hash != last_hash)
+    return "previous-batch hash does not match (the chain is broken)";
+  return {};
+}
+
+}  // namespace
 
 chain_report verify_chain(uint32_t shard, const std::vector<std::string>& stored,
                           std::vector<journal_batch>& out, uint64_t start_hash,
@@ -212,17 +241,13 @@ chain_report verify_chain(uint32_t shard, const std::vector<std::string>& stored
   report.last_hash = start_hash;
   uint64_t expected_seq = start_seq;
   for (size_t i = 0; i < stored.size(); ++i) {
-    journal_batch b;
-    uint64_t hash = 0;
+    decoded_batch d;
     std::string why;
-    if (decode_batch(stored[i], b, hash, why)) {
-      if (b.shard != shard)
-        why = "belongs to shard " + std::to_string(b.shard);
-      else if (b.seq != expected_seq)
-        why = "sequence " + std::to_string(b.seq) + " where " + std::to_string(expected_seq) +
-              " was expected (a batch is missing or out of order)";
-      else if (b.prev_hash != report.last_hash)
-        why = "previous-batch hash does not match (the chain is broken)";
+    try {
+      d = decode_batch(stored[i]);
+      why = chain_problem(d.batch, shard, expected_seq, report.last_hash);
+    } catch (const journal_format_error& e) {
+      why = e.what();  // damage: what this report is for
     }
     if (!why.empty()) {
       report.ok = false;
@@ -231,10 +256,10 @@ chain_report verify_chain(uint32_t shard, const std::vector<std::string>& stored
                        "): " + why;
       return report;
     }
-    report.last_hash = hash;
+    report.last_hash = d.hash;
     ++report.good_batches;
     ++expected_seq;
-    out.push_back(std::move(b));
+    out.push_back(std::move(d.batch));
   }
   return report;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,8 +39,31 @@ uint64_t end_batch(std::string& out);
 /// chunks with it). False when the bytes do not hold exactly that many well-formed records.
 bool decode_records(std::string_view bytes, uint32_t count, std::vector<journal_record>& out);
 
-/// Decodes one stored batch and checks its own checksum. False with `why` on any damage.
-bool decode_batch(std::string_view bytes, journal_batch& out, uint64_t& hash, std::string& why);
+/// A stored batch is damaged or not a batch; the message says what is wrong with it.
+class journal_format_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A batch, decoded, and its hash (what the next batch must carry as prev_hash).
+struct decoded_batch {
+  journal_batch batch;
+  uint64_t hash = 0;
+};
+
+/// Decodes one stored batch and checks its own checksum. Throws journal_format_error on any
+/// damage.
+decoded_batch decode_batch(std::string_view bytes);
+
+/// The header fields of an encoded batch (its records are not read).
+struct batch_header {
+  uint32_t shard = 0;
+  uint64_t seq = 0;
+  uint64_t prev_hash = 0;
+};
+/// Reads the header of a batch built with begin_batch (the checksum is not checked). Throws
+/// journal_format_error when `bytes` do not start with one.
+batch_header read_batch_header(std::string_view bytes);
 
 /// Result of checking a shard's stored batches in order.
 struct chain_report {

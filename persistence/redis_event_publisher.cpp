@@ -2,10 +2,8 @@
 
 #include <utility>
 
-#include <hiredis/hiredis.h>
-
 #include "persistence/records_to_events.hpp"
-#include "persistence/redis_connect.hpp"
+#include "persistence/redis_connection.hpp"
 #include "protocol/codec.hpp"
 
 namespace settle::persistence {
@@ -66,22 +64,23 @@ void redis_event_publisher::enqueue(item it) {
 }
 
 void redis_event_publisher::disconnect() {
-  if (ctx_ != nullptr)
-    redisFree(ctx_);
-  ctx_ = nullptr;
+  conn_.reset();
 }
 
 bool redis_event_publisher::ensure_connected() {
-  if (ctx_ != nullptr && ctx_->err == 0)
+  if (conn_ && !conn_->broken())
     return true;
   disconnect();
   const auto now = std::chrono::steady_clock::now();
   if (now < next_connect_)
     return false;
-  ctx_ = open_redis(opts_.unix_socket, opts_.host, opts_.port, opts_.timeout_ms);
-  if (ctx_ == nullptr)
+  redis_address where = opts_.address;
+  where.timeout_ms = opts_.timeout_ms;
+  conn_ = redis_connection::try_connect(where);
+  // Redis away: what is queued meanwhile is counted failed (at most once, never retried).
+  if (!conn_)
     next_connect_ = now + std::chrono::milliseconds(opts_.reconnect_interval_ms);
-  return ctx_ != nullptr;
+  return conn_ != nullptr;
 }
 
 void redis_event_publisher::publish(std::deque<item>& work) {
@@ -110,17 +109,13 @@ void redis_event_publisher::publish(std::deque<item>& work) {
       for (auto s = static_cast<uint32_t>(shard_channels_.size()); s <= it.shard; ++s)
         shard_channels_.push_back(events_channel(opts_, s));
     const std::string& channel = it.partners ? partners_channel_ : shard_channels_[it.shard];
-    if (redisAppendCommand(ctx_, "PUBLISH %b %b", channel.data(), channel.size(), body_.data(),
-                           body_.size()) != REDIS_OK) {
-      ++failed_;
-      continue;
-    }
+    conn_->append({"PUBLISH", channel, std::string_view{body_.data(), body_.size()}});
     ++sent;
   }
   work.clear();
   for (size_t i = 0; i < sent; ++i) {
-    void* raw = nullptr;
-    if (redisGetReply(ctx_, &raw) != REDIS_OK) {
+    auto reply = conn_->read_reply();
+    if (!reply) {
       // Down, or slower than timeout_ms: whether the rest went out is unknown; they are not
       // sent again (at most once).
       failed_ += sent - i;
@@ -129,12 +124,10 @@ void redis_event_publisher::publish(std::deque<item>& work) {
                       std::chrono::milliseconds(opts_.reconnect_interval_ms);
       return;
     }
-    auto* reply = static_cast<redisReply*>(raw);
     if (reply->type == REDIS_REPLY_INTEGER)
       ++published_;
     else
       ++failed_;  // an error reply (e.g. a Redis that refuses commands while loading)
-    freeReplyObject(reply);
   }
 }
 

@@ -14,18 +14,19 @@
 #include <thread>
 #include <vector>
 
-#include "persistence/event_feed.hpp"
-#include "protocol/messages.hpp"
+#include <memory>
 
-struct redisContext;
+#include "persistence/event_feed.hpp"
+#include "persistence/redis_address.hpp"
+#include "protocol/messages.hpp"
 
 namespace settle::persistence {
 
+class redis_connection;
+
 /// Where and how events are published.
 struct redis_event_options {
-  std::string unix_socket;  // used when set, else host:port
-  std::string host = "127.0.0.1";
-  uint16_t port = 6379;
+  redis_address address;  // where Redis is (its timeout_ms is not used: timeout_ms below is)
   std::string channel_prefix = "settle:events:";  // channels: prefix + shard, prefix + "partners"
   uint32_t max_queued_batches = 4096;  // waiting batches beyond this are dropped (and counted)
   uint32_t timeout_ms = 1000;          // connect and round trip; slower counts as a failure
@@ -91,7 +92,7 @@ private:
   redis_event_options opts_;
   std::string partners_channel_;
   std::vector<std::string> shard_channels_;  // by shard, grown as shards show up
-  redisContext* ctx_ = nullptr;  // publisher thread only
+  std::unique_ptr<redis_connection> conn_;  // publisher thread only
   std::chrono::steady_clock::time_point next_connect_{};
   std::vector<char> body_;  // reused per message
 

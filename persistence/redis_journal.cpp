@@ -3,82 +3,36 @@
 #include <chrono>
 #include <stdexcept>
 
-#include <hiredis/hiredis.h>
-
+#include "base/invariant.hpp"
 #include "persistence/journal_batch.hpp"
-#include "persistence/redis_connect.hpp"
+#include "persistence/redis_connection.hpp"
 
 namespace settle::persistence {
 
-redisContext* open_redis(const std::string& unix_socket, const std::string& host, uint16_t port,
-                         uint32_t timeout_ms) {
-  timeval tv{static_cast<time_t>(timeout_ms / 1000),
-             static_cast<suseconds_t>((timeout_ms % 1000) * 1000)};
-  redisContext* c = unix_socket.empty() ? redisConnectWithTimeout(host.c_str(), port, tv)
-                                        : redisConnectUnixWithTimeout(unix_socket.c_str(), tv);
-  if (c == nullptr)
-    return nullptr;
-  if (c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK) {
-    redisFree(c);
-    return nullptr;
-  }
-  return c;
-}
-
-namespace {
-
-redisContext* open_context(const redis_journal_options& o) {
-  return open_redis(o.unix_socket, o.host, o.port, o.deadline_ms);
-}
-
-/// The batch bytes of stream entries in `reply` (an XRANGE/XREVRANGE array).
-void collect_entries(const redisReply* reply, std::vector<std::string>& out) {
-  for (size_t i = 0; i < reply->elements; ++i) {
-    const redisReply* entry = reply->element[i];
-    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2)
-      throw std::runtime_error("journal stream entry has an unexpected shape");
-    const redisReply* fields = entry->element[1];
-    if (fields->type != REDIS_REPLY_ARRAY || fields->elements != 2 ||
-        fields->element[1]->type != REDIS_REPLY_STRING)
-      throw std::runtime_error("journal stream entry has no batch field");
-    out.emplace_back(fields->element[1]->str, fields->element[1]->len);
-  }
-}
-
-}  // namespace
-
 std::string journal_stream_key(const redis_journal_options& opts, uint32_t shard) {
-  return opts.stream_prefix + std::to_string(shard);
+  return journal_stream_key(opts.stream_prefix, shard);
+}
+
+redis_address journal_address(const redis_journal_options& o) {
+  redis_address a = o.address;
+  a.timeout_ms = o.deadline_ms;
+  return a;
 }
 
 std::vector<std::string> read_journal_stream(const redis_journal_options& opts, uint32_t shard) {
-  redisContext* c = open_context(opts);
-  if (c == nullptr)
-    throw std::runtime_error("cannot connect to Redis to read the journal");
-  std::vector<std::string> out;
+  constexpr size_t page = 1000;
+  redis_connection c{journal_address(opts)};
   std::string key = journal_stream_key(opts, shard);
+  std::vector<std::string> out;
   std::string from = "-";
   for (;;) {
-    auto* reply = static_cast<redisReply*>(
-        redisCommand(c, "XRANGE %s %s + COUNT 1000", key.c_str(), from.c_str()));
-    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
-      if (reply != nullptr)
-        freeReplyObject(reply);
-      redisFree(c);
-      throw std::runtime_error("reading the journal stream failed");
-    }
-    size_t n = reply->elements;
-    std::string last_id;
-    if (n > 0)
-      last_id.assign(reply->element[n - 1]->element[0]->str, reply->element[n - 1]->element[0]->len);
-    collect_entries(reply, out);
-    freeReplyObject(reply);
-    if (n < 1000)
-      break;
-    from = "(" + last_id;  // exclusive start after the last entry read
+    auto entries = read_stream_page(c, key, from, page);
+    for (auto& b : entries.batches)
+      out.push_back(std::move(b));
+    if (entries.ids.size() < page)
+      return out;
+    from = "(" + entries.ids.back();  // exclusive start after the last entry read
   }
-  redisFree(c);
-  return out;
 }
 
 redis_journal_writer::redis_journal_writer(redis_journal_options opts)
@@ -91,12 +45,19 @@ redis_journal_writer::redis_journal_writer(redis_journal_options opts)
       published_seq_(opts_.shards, 0) {
   if (opts_.shards == 0)
     throw std::invalid_argument("the journal needs at least one shard");
+  address_ = journal_address(opts_);
   for (uint32_t s = 0; s < opts_.shards; ++s)
     keys_.push_back(journal_stream_key(opts_, s));
-  if (!connect())
-    throw std::runtime_error("cannot connect to Redis for the journal");
-  if (!resync())
-    throw std::runtime_error("cannot read where the journal stands: " + resync_error_);
+  try {
+    conn_ = std::make_unique<redis_connection>(address_);
+  } catch (const redis_error& e) {
+    throw std::runtime_error(std::string{"cannot connect to Redis for the journal: "} + e.what());
+  }
+  try {
+    resync();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string{"cannot read where the journal stands: "} + e.what());
+  }
   synced_ = true;
   thread_ = std::thread([this] { run(); });
 }
@@ -109,8 +70,6 @@ redis_journal_writer::~redis_journal_writer() {
   wake_.notify_one();
   thread_.join();
   // Whatever is still in doubt stays unknown: the engine is going away, recovery decides.
-  if (ctx_ != nullptr)
-    redisFree(ctx_);
 }
 
 void redis_journal_writer::set_feed(std::shared_ptr<durable_feed> feed) {
@@ -123,55 +82,41 @@ void redis_journal_writer::attach(uint32_t shard, chunk_outcome done) {
   outcomes_.at(shard) = std::move(done);
 }
 
-bool redis_journal_writer::connect() {
-  if (ctx_ != nullptr)
-    redisFree(ctx_);
-  ctx_ = open_context(opts_);
-  return ctx_ != nullptr;
-}
-
-bool redis_journal_writer::resync() {
+void redis_journal_writer::resync() {
   std::vector<uint64_t> seq(opts_.shards, 0), hash(opts_.shards, 0);
   for (uint32_t s = 0; s < opts_.shards; ++s)
-    redisAppendCommand(ctx_, "XREVRANGE %s + - COUNT 1", keys_[s].c_str());
-  bool ok = true;
+    conn_->append({"XREVRANGE", keys_[s], "+", "-", "COUNT", "1"});
+  std::string problem;  // the first one; every answer is read either way (the pipeline)
   for (uint32_t s = 0; s < opts_.shards; ++s) {
-    void* raw = nullptr;
-    if (redisGetReply(ctx_, &raw) != REDIS_OK) {
-      resync_error_ = "no answer from Redis";
-      redisFree(ctx_);
-      ctx_ = nullptr;
-      return false;
+    auto reply = conn_->read_reply();
+    if (!reply) {
+      std::string why{conn_->failure()};
+      conn_.reset();
+      throw redis_error("Redis at " + address_.name() + ": no answer reading journal shard " +
+                        std::to_string(s) + ": " + why);
     }
-    auto* reply = static_cast<redisReply*>(raw);
-    if (!ok || reply->type != REDIS_REPLY_ARRAY) {
-      if (ok)
-        resync_error_ = "unexpected answer reading journal shard " + std::to_string(s);
-      ok = false;
-      freeReplyObject(reply);
+    if (!problem.empty())
+      continue;
+    if (reply->type == REDIS_REPLY_ERROR) {  // e.g. LOADING: a Redis that is starting
+      problem = "Redis at " + address_.name() + ": XREVRANGE " + keys_[s] + ": " +
+                std::string{reply_text(reply.get())};
       continue;
     }
-    std::vector<std::string> last;
     try {
-      collect_entries(reply, last);
-    } catch (const std::exception& e) {
-      resync_error_ = e.what();
-      ok = false;
+      auto last = parse_stream_entries(reply.get(), keys_[s]);
+      if (!last.batches.empty()) {
+        auto d = decode_batch(last.batches.back());
+        seq[s] = d.batch.seq + 1;
+        hash[s] = d.hash;
+      }
+    } catch (const journal_format_error& e) {
+      problem = "journal shard " + std::to_string(s) + ": last batch is damaged: " + e.what();
+    } catch (const std::runtime_error& e) {
+      problem = e.what();
     }
-    freeReplyObject(reply);
-    if (!ok || last.empty())
-      continue;
-    journal_batch b;
-    std::string why;
-    if (!decode_batch(last.back(), b, hash[s], why)) {
-      resync_error_ = "journal shard " + std::to_string(s) + ": last batch is damaged: " + why;
-      ok = false;
-      continue;
-    }
-    seq[s] = b.seq + 1;
   }
-  if (!ok)
-    return false;
+  if (!problem.empty())
+    throw std::runtime_error(problem);
   seq_ = seq;
   prev_hash_ = hash;
   // Batches whose round trip failed without an answer: they landed iff the chain has it.
@@ -183,23 +128,28 @@ bool redis_journal_writer::resync() {
     else
       report(d.chunks, durability::failed);
   }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    published_seq_ = seq_;
-  }
-  return true;
+  std::lock_guard<std::mutex> lock(mutex_);
+  published_seq_ = seq_;
 }
 
 bool redis_journal_writer::ensure_synced() {
-  if (ctx_ != nullptr && ctx_->err == 0 && synced_)
+  if (conn_ && !conn_->broken() && synced_)
     return true;
   // Reconnect and learn where every chain stands (batches in doubt may have landed) before
   // writing anything: a later batch must never land after a gap.
-  bool connected = ctx_ != nullptr && ctx_->err == 0;
-  if (!connected)
-    connected = connect();
-  synced_ = connected && resync();
+  synced_ = false;
+  if (!conn_ || conn_->broken())
+    conn_ = redis_connection::try_connect(address_);
+  if (conn_) {
+    try {
+      resync();
+      synced_ = true;
+    } catch (const std::runtime_error&) {
+      // Loading, refusing, or gone again: counted like a failed round trip below.
+    }
+  }
   if (!synced_) {
+    // The next round trip (or the resync timer, for batches in doubt) tries again.
     std::lock_guard<std::mutex> lock(mutex_);
     ++failed_round_trips_;
   }
@@ -247,6 +197,22 @@ void redis_journal_writer::report_durable(const chunk_range& r, std::string reco
 }
 
 void redis_journal_writer::write(std::vector<journal_chunk>& batch) {
+  auto ranges = take_chunks(batch);
+  if (ranges.empty())
+    return;
+  if (!ensure_synced()) {
+    for (auto& r : ranges) {
+      by_shard_[r.shard].clear();
+      report(r, durability::failed);
+    }
+    return;
+  }
+  auto order = send(ranges);
+  collect(order);
+}
+
+std::vector<redis_journal_writer::chunk_range> redis_journal_writer::take_chunks(
+    std::vector<journal_chunk>& batch) {
   // Per shard, in append order; chunks of an epoch that already failed go no further.
   for (auto& c : batch)
     by_shard_[c.shard].push_back(std::move(c));
@@ -275,20 +241,11 @@ void redis_journal_writer::write(std::vector<journal_chunk>& batch) {
     else
       chunks.clear();
   }
-  if (ranges.empty())
-    return;
-  if (!ensure_synced()) {
-    for (auto& r : ranges) {
-      by_shard_[r.shard].clear();
-      report(r, durability::failed);
-    }
-    return;
-  }
-  struct sent {
-    chunk_range chunks;
-    uint64_t hash;
-    std::string records;  // for the feed: the record bytes (empty without one)
-  };
+  return ranges;
+}
+
+std::vector<redis_journal_writer::sent> redis_journal_writer::send(
+    const std::vector<chunk_range>& ranges) {
   std::vector<sent> order;
   order.reserve(ranges.size());
   for (const auto& r : ranges) {
@@ -303,28 +260,35 @@ void redis_journal_writer::write(std::vector<journal_chunk>& batch) {
     if (feed_in_use_)
       records.assign(batch_bytes_, header, batch_bytes_.size() - header);
     uint64_t hash = end_batch(batch_bytes_);
-    redisAppendCommand(ctx_, "XADD %s * b %b", keys_[r.shard].c_str(), batch_bytes_.data(),
-                       batch_bytes_.size());
+    // Invariant, right before the batch is written: it continues the shard's chain (its seq
+    // follows the last written batch's, its prev_hash is that batch's hash).
+    auto h = read_batch_header(batch_bytes_);
+    SETTLE_ASSERT(h.shard == r.shard && h.seq == seq_[r.shard] &&
+                      h.prev_hash == prev_hash_[r.shard],
+                  "journal shard " + std::to_string(r.shard) + ": batch " +
+                      std::to_string(h.seq) + " of shard " + std::to_string(h.shard) +
+                      " with previous hash " + std::to_string(h.prev_hash) +
+                      " does not continue the chain at sequence " +
+                      std::to_string(seq_[r.shard]) + ", hash " +
+                      std::to_string(prev_hash_[r.shard]));
+    conn_->append({"XADD", keys_[r.shard], "*", "b", batch_bytes_});
     order.push_back({r, hash, std::move(records)});
   }
+  return order;
+}
+
+void redis_journal_writer::collect(std::vector<sent>& order) {
   bool connection_lost = false;
   for (auto& o : order) {
-    if (connection_lost) {
-      in_doubt_.push_back({o.chunks, seq_[o.chunks.shard], std::move(o.records)});
-      continue;
-    }
-    void* raw = nullptr;
-    if (redisGetReply(ctx_, &raw) != REDIS_OK) {
+    auto reply = connection_lost ? nullptr : conn_->read_reply();
+    if (!reply) {
       // Timeout or connection loss: this batch and the ones after it may or may not have
       // landed. Say so now; the reconnect settles them.
       connection_lost = true;
       in_doubt_.push_back({o.chunks, seq_[o.chunks.shard], std::move(o.records)});
       continue;
     }
-    auto* reply = static_cast<redisReply*>(raw);
-    bool ok = reply->type == REDIS_REPLY_STRING;
-    freeReplyObject(reply);
-    if (ok) {
+    if (reply->type == REDIS_REPLY_STRING) {
       seq_[o.chunks.shard] += 1;
       prev_hash_[o.chunks.shard] = o.hash;
       {
@@ -342,17 +306,19 @@ void redis_journal_writer::write(std::vector<journal_chunk>& batch) {
       report(o.chunks, durability::failed);
     }
   }
-  if (connection_lost) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      ++failed_round_trips_;
-    }
-    redisFree(ctx_);
-    ctx_ = nullptr;
-    synced_ = false;
-    for (auto& d : in_doubt_)
-      report(d.chunks, durability::uncertain);
+  if (connection_lost)
+    lose_connection();
+}
+
+void redis_journal_writer::lose_connection() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++failed_round_trips_;
   }
+  conn_.reset();
+  synced_ = false;
+  for (auto& d : in_doubt_)
+    report(d.chunks, durability::uncertain);
 }
 
 void redis_journal_writer::run() {

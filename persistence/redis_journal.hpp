@@ -16,23 +16,24 @@
 
 #include "persistence/event_feed.hpp"
 #include "persistence/journal.hpp"
-
-struct redisContext;
+#include "persistence/journal_stream.hpp"
+#include "persistence/redis_address.hpp"
 
 namespace settle::persistence {
 
+class redis_connection;
+
 /// Where and how the journal is written.
 struct redis_journal_options {
-  std::string unix_socket;  // used when set, else host:port
-  std::string host = "127.0.0.1";
-  uint16_t port = 6379;
-  uint32_t shards = 1;                             // journal shards = account shards
-  std::string stream_prefix = "settle:journal:";   // stream key = prefix + shard
+  redis_address address;  // where Redis is (its timeout_ms is not used: deadline_ms is)
+  uint32_t shards = 1;  // journal shards = account shards
+  std::string stream_prefix{default_journal_stream_prefix};  // stream key = prefix + shard
   uint32_t max_batch_records = 4096;  // records per round trip, at most (whole chunks)
   uint32_t max_batch_delay_us = 0;    // a round trip waits this long for more records; 0:
                                       // written at once (what queues meanwhile goes next)
   uint32_t resync_interval_ms = 100;  // after a failure: how often to retry the connection
-  uint32_t deadline_ms = 1000;        // a round trip slower than this counts as a failure
+  uint32_t deadline_ms = 1000;        // a round trip (and a connect) slower than this counts
+                                      // as a failure
   uint32_t max_queued_records = 100'000;  // waiting records beyond this are refused; with the
                                           // batch being written, memory holds at most this
                                           // plus max_batch_records
@@ -40,6 +41,8 @@ struct redis_journal_options {
 
 /// The stream key of a shard.
 std::string journal_stream_key(const redis_journal_options& opts, uint32_t shard);
+/// Where the writer connects: `address` (or the old fields), with deadline_ms as its timeout.
+redis_address journal_address(const redis_journal_options& opts);
 
 /// Reads a shard's stored batches, oldest first (for tests and tools). Throws on failure.
 std::vector<std::string> read_journal_stream(const redis_journal_options& opts, uint32_t shard);
@@ -89,28 +92,45 @@ private:
     uint64_t batch_seq = 0;
     std::string records;  // the batch's record bytes, for the feed (empty without one)
   };
+  /// A batch on its way: its chunks, its hash, and its record bytes for the feed.
+  struct sent {
+    chunk_range chunks;
+    uint64_t hash = 0;
+    std::string records;  // empty without a feed
+  };
   void run();
-  bool connect();
-  /// Reads every shard's last stored batch; settles batches in doubt. False on failure.
-  bool resync();
+  /// Reads every shard's last stored batch; settles batches in doubt. Throws std::runtime_error
+  /// (the connection is dropped) when Redis does not answer or a last batch is damaged.
+  void resync();
   /// Reconnects and resyncs when needed; false (and counted) when that fails.
   bool ensure_synced();
   void write(std::vector<journal_chunk>& batch);
+  /// Sorts the batch's chunks by shard; fails those of a failed epoch at once. The ranges to
+  /// write, one per shard.
+  std::vector<chunk_range> take_chunks(std::vector<journal_chunk>& batch);
+  /// Encodes one batch per range and queues its XADD.
+  std::vector<sent> send(const std::vector<chunk_range>& ranges);
+  /// Reads the answers to send(), in order, and reports every range.
+  void collect(std::vector<sent>& order);
+  /// The connection broke with batches in doubt: drop it, say so, resync later.
+  void lose_connection();
   void report(const chunk_range& r, durability d);
   /// report() of a durable batch, then its records to the feed (if any).
   void report_durable(const chunk_range& r, std::string records);
 
   redis_journal_options opts_;
+  redis_address address_;
   std::vector<std::string> keys_;
   std::vector<chunk_outcome> outcomes_;  // per shard, under mutex_ (attach() and report())
-  redisContext* ctx_ = nullptr;  // writer thread only (after construction)
-  std::vector<uint64_t> seq_;    // per shard; writer thread only
+  std::unique_ptr<redis_connection> conn_;  // writer thread only (after construction)
+  // Per shard, where the chain stands: the sequence number of the next batch, and the hash of
+  // the last one written (or read back by resync). Writer thread only.
+  std::vector<uint64_t> seq_;
   std::vector<uint64_t> prev_hash_;
   std::vector<uint64_t> failed_below_;  // per shard: chunks of an older epoch fail unwritten
   std::vector<in_doubt> in_doubt_;
   std::vector<std::vector<journal_chunk>> by_shard_;  // reused per round trip
   std::string batch_bytes_;                          // reused per batch
-  std::string resync_error_;
   bool synced_ = false;  // the chains are known: writing may go on (e.g. not while LOADING)
   std::shared_ptr<durable_feed> feed_in_use_;  // writer thread's copy of feed_
 

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include <hiredis/hiredis.h>
+#include "persistence/redis_connection.hpp"
 
 namespace settle::persistence {
 
@@ -21,20 +21,18 @@ namespace {
 
 /// True if the server at the options' address answers PING.
 bool answers_ping(const redis_server_options& o) {
-  timeval tv{0, 200'000};
-  redisContext* c = o.port != 0 ? redisConnectWithTimeout("127.0.0.1", o.port, tv)
-                                : redisConnectUnixWithTimeout(o.unix_socket.c_str(), tv);
-  if (c == nullptr)
-    return false;
-  bool ok = false;
-  if (c->err == 0) {
-    auto* reply = static_cast<redisReply*>(redisCommand(c, "PING"));
-    ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
-    if (reply != nullptr)
-      freeReplyObject(reply);
-  }
-  redisFree(c);
-  return ok;
+  redis_address a;
+  if (o.port != 0)
+    a.port = o.port;
+  else
+    a.unix_socket = o.unix_socket;
+  a.timeout_ms = 200;
+  auto c = redis_connection::try_connect(a);
+  if (!c)
+    return false;  // not (yet, or any more) there: what the callers poll for
+  c->append({"PING"});
+  auto reply = c->read_reply();
+  return reply && reply->type == REDIS_REPLY_STATUS;
 }
 
 }  // namespace

@@ -1,63 +1,54 @@
-// Snapshots of the durable image in Redis, and recovery: newest snapshot + the journal after
-// it. A snapshot holds nothing that is not in the journal, so building one (load_image, then
-// write_snapshot) can run on a background thread while the engine keeps writing.
+// Snapshots of the durable image in Redis: the chunks persistence/snapshot_format makes,
+// stored per generation, and the head naming the newest complete one. A snapshot holds
+// nothing that is not in the journal, so building one (load_image, then write_snapshot) can
+// run on a background thread while the engine keeps writing.
 //
 // Keys: settle:meta (hash; field account_shards), settle:snapshot:head ("<generation>
 // <chunks>"), settle:snapshot:next (generation counter), settle:snapshot:chunk:<gen>:<i>
-// (msgpack chunks of at most ~8 MB), settle:journal:<shard> (the journal streams).
-// One snapshot writer at a time; loaders may run concurrently with it.
+// (the chunks); the journal streams are trimmed behind a snapshot. One snapshot writer at a
+// time; loaders may run concurrently with it.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "persistence/durable_image.hpp"
+#include "persistence/journal_stream.hpp"
+#include "persistence/recovery.hpp"  // load_image: what most users of snapshots call first
+#include "persistence/redis_address.hpp"
 
 namespace settle::persistence {
 
-/// Where Redis is.
-struct redis_address {
-  std::string unix_socket;  // used when set, else host:port
-  std::string host = "127.0.0.1";
-  uint16_t port = 6379;
-  uint32_t timeout_ms = 5000;  // connect and per-command timeout
-};
+class redis_connection;
 
-/// How to treat a damaged journal.
-struct load_options {
-  bool stop_at_last_good = false;  // truncate the journal at the first bad batch instead of
-                                   // refusing (loses what follows it: an operator's choice)
-};
+/// Checks that Redis holds a ledger of `shards` account shards (key settle:meta, field
+/// account_shards), recording it when absent. Throws std::runtime_error otherwise: accounts
+/// are placed by stable_hash % shards, so another count would look for them in the wrong
+/// streams.
+void check_meta(redis_connection& c, uint32_t shards);
 
-/// What load_image found and did.
-struct load_report {
-  size_t snapshot_accounts = 0, snapshot_ids = 0;
-  size_t batches = 0, records = 0;  // journal after the snapshot
-  double snapshot_ms = 0, replay_ms = 0;
-  std::string truncated;  // what was cut with stop_at_last_good ("" = nothing)
-};
+/// The head's value ("<gen> <chunks>"), "" when there is no snapshot yet.
+std::string read_snapshot_head(redis_connection& c);
 
-/// Loads the newest complete snapshot (or an empty image) and folds every journal batch after
-/// it, verifying checksums and the hash chain from the snapshot's position. Throws
-/// std::runtime_error naming the shard and position (the verify_chain message; "batch i"
-/// counts batches after the snapshot's position) on a damaged journal unless
-/// stop_at_last_good, in which case the bad batch and everything after it in that stream are
-/// deleted (XDEL) and described in report.truncated. An intact batch whose records do not fold
-/// (version gap, balance mismatch, ...) is always refused, with its position and the fold's
-/// message. A damaged snapshot is refused too (the journal before it is gone). If a newer
-/// snapshot replaces the one being read meanwhile, the load starts over from it. Also throws
-/// if the stored shard count (key settle:meta, field account_shards) differs from `shards`;
-/// writes it when absent.
-durable_image load_image(const redis_address& addr, uint32_t shards, const load_options& opts,
-                         load_report& report);
+/// Loads the snapshot `head` names (an empty image of `shards` shards for ""), reading and
+/// checking chunks ahead on a connection of its own. nullopt when a chunk is missing or
+/// damaged because the head moved meanwhile (a newer snapshot replaced this one and deleted
+/// its chunks): read the new head. Throws std::runtime_error (snapshot_format_error for
+/// damage) naming the generation and chunk otherwise.
+std::optional<durable_image> read_snapshot(const redis_address& addr, const std::string& head,
+                                           uint32_t shards);
 
-/// Writes `img` as a new snapshot generation and makes it the newest (chunks of at most ~8 MB
-/// per key; settle:snapshot:head is switched only after every chunk is stored; older
-/// generations are deleted afterwards), then trims each journal stream to drop the entries
-/// before positions[s].last_entry_id. That last folded entry itself is kept (never read again
-/// by load_image) so a journal writer that reconnects still finds where its hash chain
+/// Writes `img` as a new snapshot generation and makes it the newest (settle:snapshot:head
+/// is switched only after every chunk is stored; older generations are deleted afterwards),
+/// then trims each journal stream (<stream_prefix><shard>) to drop the entries before
+/// positions[s].last_entry_id. That last folded entry itself is kept (never read again by
+/// load_image) so a journal writer that reconnects still finds where its hash chain
 /// continues; entries newer than the snapshot stay. Returns the bytes of snapshot written.
-size_t write_snapshot(const redis_address& addr, const durable_image& img);
+/// Throws std::runtime_error on a shard count other than Redis holds, and on Redis failures.
+size_t write_snapshot(const redis_address& addr, const durable_image& img,
+                      std::string_view stream_prefix = default_journal_stream_prefix);
 
 }  // namespace settle::persistence

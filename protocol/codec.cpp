@@ -58,9 +58,11 @@ void encode_request(const request& r, std::vector<char>& out) {
   encode_request(r, r.rid, out);
 }
 
-void encode_request(const request& r, uint64_t rid, std::vector<char>& out) {
-  // At most 12 pairs, each a key of at most 9 bytes and a value header or integer of at most 9,
-  // plus the string values themselves.
+namespace {
+
+/// The most bytes encode_request writes for `r`: at most 12 pairs, each a key of at most 9
+/// bytes and a value header or integer of at most 9, plus the string values themselves.
+inline size_t request_room(const request& r) {
   size_t room = mp_writer::max_map_header_bytes + 12 * 18 + r.token.size() +
                 r.account.size() + r.currency.size() + r.partner.size() + r.id.size() +
                 r.round.size() + r.game.size() + r.ref.size() + r.to.size() +
@@ -70,78 +72,95 @@ void encode_request(const request& r, uint64_t rid, std::vector<char>& out) {
     for (const auto& id : *list)
       room += mp_writer::max_map_header_bytes + id.size();
   }
-  detail::write_frame(out, room, [&](mp_writer& w) {
-    switch (r.op) {
-      case op_kind::hello:
-        w.map_header(3);
-        kv(w, "token", r.token);
-        break;
-      case op_kind::open:
-        w.map_header(4);
-        kv(w, "account", r.account);
-        kv(w, "currency", r.currency);
-        break;
-      case op_kind::balance:
-      case op_kind::block:
-      case op_kind::unblock:
-        w.map_header(3);
-        kv(w, "account", r.account);
-        break;
-      case op_kind::partner:
-        w.map_header(3);
-        kv(w, "partner", r.partner);
-        break;
-      case op_kind::snapshot:
-        w.map_header(2);
-        break;
-      case op_kind::subscribe: {
-        w.map_header(2 + !r.accounts.empty() + !r.partners.empty() + (r.all ? 1 : 0));
-        for (auto [name, list] : {std::pair{"accounts", &r.accounts},
-                                  std::pair{"partners", &r.partners}}) {
-          if (list->empty())
-            continue;
-          w.str(name);
-          w.array_header(static_cast<uint32_t>(list->size()));
-          for (const auto& id : *list)
-            w.str(id);
-        }
-        if (r.all) {
-          w.str("all");
-          w.boolean(true);
-        }
-        break;
-      }
-      case op_kind::unsubscribe:
-        w.map_header(3);
-        w.str("subscription");
-        w.uint(r.subscription);
-        break;
-      case op_kind::txn: {
-        const bool with_amount = r.has_amount || r.kind != txn_kind::rollback;
-        const uint32_t n = 6 + (with_amount ? 1 : 0) + !r.partner.empty() + !r.round.empty() +
-                           !r.game.empty() + !r.ref.empty() + !r.to.empty();
-        w.map_header(n);
-        kv(w, "kind", to_string(r.kind));
-        kv(w, "id", r.id);
-        kv(w, "account", r.account);
-        kv(w, "currency", r.currency);
-        if (with_amount) {
-          w.str("amount");
-          w.sint(r.amount);
-        }
-        if (!r.partner.empty())
-          kv(w, "partner", r.partner);
-        if (!r.round.empty())
-          kv(w, "round", r.round);
-        if (!r.game.empty())
-          kv(w, "game", r.game);
-        if (!r.ref.empty())
-          kv(w, "ref", r.ref);
-        if (!r.to.empty())
-          kv(w, "to", r.to);
-        break;
-      }
-    }
+  return room;
+}
+
+/// The map header and fields of a subscribe (op and rid follow).
+inline void write_subscribe_fields(mp_writer& w, const request& r) {
+  w.map_header(2 + !r.accounts.empty() + !r.partners.empty() + (r.all ? 1 : 0));
+  for (auto [name, list] :
+       {std::pair{"accounts", &r.accounts}, std::pair{"partners", &r.partners}}) {
+    if (list->empty())
+      continue;
+    w.str(name);
+    w.array_header(static_cast<uint32_t>(list->size()));
+    for (const auto& id : *list)
+      w.str(id);
+  }
+  if (r.all) {
+    w.str("all");
+    w.boolean(true);
+  }
+}
+
+/// The map header and fields of a txn (op and rid follow): the optional ones only when set.
+inline void write_txn_fields(mp_writer& w, const request& r) {
+  const bool with_amount = r.has_amount || r.kind != txn_kind::rollback;
+  const uint32_t n = 6 + (with_amount ? 1 : 0) + !r.partner.empty() + !r.round.empty() +
+                     !r.game.empty() + !r.ref.empty() + !r.to.empty();
+  w.map_header(n);
+  kv(w, "kind", to_string(r.kind));
+  kv(w, "id", r.id);
+  kv(w, "account", r.account);
+  kv(w, "currency", r.currency);
+  if (with_amount) {
+    w.str("amount");
+    w.sint(r.amount);
+  }
+  if (!r.partner.empty())
+    kv(w, "partner", r.partner);
+  if (!r.round.empty())
+    kv(w, "round", r.round);
+  if (!r.game.empty())
+    kv(w, "game", r.game);
+  if (!r.ref.empty())
+    kv(w, "ref", r.ref);
+  if (!r.to.empty())
+    kv(w, "to", r.to);
+}
+
+/// The map header and the fields of `r`'s op (op and rid follow: the header counts them).
+inline void write_op_fields(mp_writer& w, const request& r) {
+  switch (r.op) {
+    case op_kind::hello:
+      w.map_header(3);
+      kv(w, "token", r.token);
+      return;
+    case op_kind::open:
+      w.map_header(4);
+      kv(w, "account", r.account);
+      kv(w, "currency", r.currency);
+      return;
+    case op_kind::balance:
+    case op_kind::block:
+    case op_kind::unblock:
+      w.map_header(3);
+      kv(w, "account", r.account);
+      return;
+    case op_kind::partner:
+      w.map_header(3);
+      kv(w, "partner", r.partner);
+      return;
+    case op_kind::snapshot:
+      w.map_header(2);
+      return;
+    case op_kind::subscribe:
+      return write_subscribe_fields(w, r);
+    case op_kind::unsubscribe:
+      w.map_header(3);
+      w.str("subscription");
+      w.uint(r.subscription);
+      return;
+    case op_kind::txn:
+      return write_txn_fields(w, r);
+  }
+}
+
+}  // namespace
+
+void encode_request(const request& r, uint64_t rid, std::vector<char>& out) {
+  detail::write_frame(out, request_room(r), [&](mp_writer& w) {
+    write_op_fields(w, r);
     kv(w, "op", to_string(r.op));
     w.str("rid");
     w.uint(rid);

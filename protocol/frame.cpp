@@ -1,6 +1,6 @@
 #include "protocol/frame.hpp"
 
-#include <cassert>
+#include "base/invariant.hpp"
 
 namespace settle::protocol {
 
@@ -57,7 +57,8 @@ bool frame_reader::frame_ready() const {
 }
 
 void put_frame_length(std::vector<char>& out, size_t offset, uint32_t length) {
-  assert(out.size() >= offset + frame_header_bytes);
+  SETTLE_ASSERT(out.size() >= offset + frame_header_bytes,
+                "put_frame_length: the frame's length prefix lies outside the buffer");
   out[offset] = static_cast<char>((length >> 24) & 0xff);
   out[offset + 1] = static_cast<char>((length >> 16) & 0xff);
   out[offset + 2] = static_cast<char>((length >> 8) & 0xff);

@@ -6,11 +6,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <string_view>
 #include <vector>
 
+#include "base/invariant.hpp"
 #include "protocol/frame.hpp"
 
 namespace settle::protocol::detail {
@@ -138,8 +138,8 @@ void write_frame(std::vector<char>& out, size_t max_body, F&& body) {
   mp_writer w{first};
   body(w);
   const auto length = static_cast<size_t>(w.position() - first);
-  if (length > max_body)
-    std::abort();  // a caller's bound is wrong: stop rather than run on past the buffer
+  // A caller's bound is wrong: stop rather than run on past the buffer.
+  SETTLE_ASSERT(length <= max_body, "write_frame: the body outgrew the room its caller reserved");
   out.resize(start + frame_header_bytes + length);
   put_frame_length(out, start, static_cast<uint32_t>(length));
 }

@@ -317,6 +317,51 @@ bool is_event(std::string_view body) {
          k.type == mp_type::str && k.str() == "event";
 }
 
+namespace {
+
+/// The kind named by an event's `event` value; false for a value that names none.
+inline bool get_event_kind(const mp_item& v, event_kind& out) {
+  if (v.type != mp_type::str)
+    return false;
+  const auto kind = v.str();
+  if (kind == "balance")
+    out = event_kind::balance;
+  else if (kind == "partner")
+    out = event_kind::partner;
+  else if (kind == "closed")
+    out = event_kind::closed;
+  else
+    return false;
+  return true;
+}
+
+/// Applies one pair of an event map to `out`; false for a bad value (unknown keys are
+/// skipped). Sets `has_event` when the pair is the `event` key.
+inline bool apply_event_field(std::string_view name, const mp_item& v, event& out,
+                              bool& has_event) {
+  if (name == "event") {
+    has_event = true;
+    return get_event_kind(v, out.kind);
+  }
+  if (name == "account") return get_str(v, out.account);
+  if (name == "currency") return get_str(v, out.currency);
+  if (name == "balance") return get_i64(v, out.balance);
+  if (name == "version") return get_u64(v, out.version);
+  if (name == "txn") return out.has_txn = get_str(v, out.txn);
+  if (name == "kind") return get_str(v, out.change);
+  if (name == "amount") return get_i64(v, out.amount);
+  if (name == "at") return get_i64(v, out.at_unix_ms);
+  if (name == "partner") return get_str(v, out.partner);
+  if (name == "bets") return get_i64(v, out.bets);
+  if (name == "wins") return get_i64(v, out.wins);
+  if (name == "rollbacks") return get_i64(v, out.rollbacks);
+  if (name == "ggr") return get_i64(v, out.ggr);
+  if (name == "reason") return get_str(v, out.reason);
+  return true;
+}
+
+}  // namespace
+
 bool decode_event(std::string_view body, event& out, std::string& error_message) {
   out = event{};
   error_message.clear();
@@ -338,51 +383,7 @@ bool decode_event(std::string_view body, event& out, std::string& error_message)
       return false;
     }
     const std::string_view name = k.str();
-    bool ok = true;
-    if (name == "event") {
-      has_event = true;
-      ok = v.type == mp_type::str;
-      if (ok) {
-        auto kind = v.str();
-        if (kind == "balance")
-          out.kind = event_kind::balance;
-        else if (kind == "partner")
-          out.kind = event_kind::partner;
-        else if (kind == "closed")
-          out.kind = event_kind::closed;
-        else
-          ok = false;
-      }
-    } else if (name == "account") {
-      ok = get_str(v, out.account);
-    } else if (name == "currency") {
-      ok = get_str(v, out.currency);
-    } else if (name == "balance") {
-      ok = get_i64(v, out.balance);
-    } else if (name == "version") {
-      ok = get_u64(v, out.version);
-    } else if (name == "txn") {
-      ok = out.has_txn = get_str(v, out.txn);
-    } else if (name == "kind") {
-      ok = get_str(v, out.change);
-    } else if (name == "amount") {
-      ok = get_i64(v, out.amount);
-    } else if (name == "at") {
-      ok = get_i64(v, out.at_unix_ms);
-    } else if (name == "partner") {
-      ok = get_str(v, out.partner);
-    } else if (name == "bets") {
-      ok = get_i64(v, out.bets);
-    } else if (name == "wins") {
-      ok = get_i64(v, out.wins);
-    } else if (name == "rollbacks") {
-      ok = get_i64(v, out.rollbacks);
-    } else if (name == "ggr") {
-      ok = get_i64(v, out.ggr);
-    } else if (name == "reason") {
-      ok = get_str(v, out.reason);
-    }
-    if (!ok && good) {
+    if (!apply_event_field(name, v, out, has_event) && good) {
       good = false;
       bad = name;
     }

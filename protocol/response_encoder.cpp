@@ -2,6 +2,8 @@
 // are the engine's hot answers; encode_response uses them for those cases, so there is one
 // encoding of each answer.
 #include "protocol/codec.hpp"
+
+#include "base/invariant.hpp"
 #include "protocol/msgpack_writer.hpp"
 
 namespace settle::protocol {
@@ -70,105 +72,126 @@ void encode_error(op_kind /*op*/, uint64_t rid, error_code code, std::string_vie
   });
 }
 
-void encode_response(const response& r, std::vector<char>& out) {
-  if (!r.ok()) {
-    encode_error(r.op, r.rid, r.error, r.message, r.has_balance, r.balance, r.version, out);
-    return;
-  }
-  // Room for the enum names written below (role, kind, status: at most 8 bytes each).
-  constexpr size_t names = 32;
-  const size_t strings = r.partner.size() + r.account.size() + r.currency.size();
-  switch (r.op) {
-    case op_kind::txn:
-      encode_txn_result(r.rid, r.outcome, r.balance, r.version, out);
-      return;
-    case op_kind::hello:
-      write_frame(out, map_bytes(5) + names + r.partner.size(), [&](mp_writer& w) {
-        const bool bound = r.granted_role == role::partner;
-        w.map_header(4 + (bound ? 1 : 0));
-        kv_uint(w, "rid", r.rid);
-        kv_bool(w, "ok", true);
-        kv(w, "role", to_string(r.granted_role));
-        if (bound)
-          kv(w, "partner", r.partner);
-        kv_uint(w, "version", r.protocol_version);
-      });
-      return;
-    case op_kind::open:
-      write_frame(out, map_bytes(5) + names + strings, [&](mp_writer& w) {
-        w.map_header(5);
-        kv_uint(w, "rid", r.rid);
-        kv_bool(w, "ok", true);
-        kv(w, "account", r.account);
-        kv(w, "currency", r.currency);
-        kv(w, "kind", to_string(r.kind));
-      });
-      return;
-    case op_kind::balance:
-      write_frame(out, map_bytes(8) + names + strings, [&](mp_writer& w) {
-        w.map_header(8);
-        kv_uint(w, "rid", r.rid);
-        kv_bool(w, "ok", true);
-        kv(w, "account", r.account);
-        kv(w, "currency", r.currency);
-        kv(w, "kind", to_string(r.kind));
-        kv(w, "status", to_string(r.status));
-        kv_int(w, "balance", r.balance);
-        kv_uint(w, "version", r.version);
-      });
-      return;
-    case op_kind::block:
-    case op_kind::unblock:
-      write_frame(out, map_bytes(5) + names + strings, [&](mp_writer& w) {
-        w.map_header(5);
-        kv_uint(w, "rid", r.rid);
-        kv_bool(w, "ok", true);
-        kv(w, "account", r.account);
-        kv(w, "status", to_string(r.status));
-        kv_uint(w, "version", r.version);
-      });
-      return;
-    case op_kind::partner: {
-      size_t room = map_bytes(4) + strings + mp_writer::max_map_header_bytes;  // + array header
-      for (const auto& t : r.totals)
-        room += map_bytes(8) + t.currency.size();
-      write_frame(out, room, [&](mp_writer& w) {
-        w.map_header(4);
-        kv_uint(w, "rid", r.rid);
-        kv_bool(w, "ok", true);
-        kv(w, "partner", r.partner);
-        w.str("totals");
-        w.array_header(static_cast<uint32_t>(r.totals.size()));
-        for (const auto& t : r.totals) {
-          w.map_header(8);
-          kv(w, "currency", t.currency);
-          kv_int(w, "bets", t.bets);
-          kv_int(w, "wins", t.wins);
-          kv_int(w, "rollbacks", t.rollbacks);
-          kv_uint(w, "bet_count", t.bet_count);
-          kv_uint(w, "win_count", t.win_count);
-          kv_uint(w, "rollback_count", t.rollback_count);
-          kv_int(w, "ggr", t.ggr);
-        }
-      });
-      return;
+namespace {
+
+/// Room for the enum names an answer writes (role, kind, status: at most 8 bytes each).
+constexpr size_t name_bytes = 32;
+
+/// The string fields an account answer may write.
+inline size_t account_strings(const response& r) {
+  return r.partner.size() + r.account.size() + r.currency.size();
+}
+
+/// A hello answer: the role granted, the partner it is bound to (if any), the version.
+inline void encode_hello_answer(const response& r, std::vector<char>& out) {
+  write_frame(out, map_bytes(5) + name_bytes + r.partner.size(), [&](mp_writer& w) {
+    const bool bound = r.granted_role == role::partner;
+    w.map_header(4 + (bound ? 1 : 0));
+    kv_uint(w, "rid", r.rid);
+    kv_bool(w, "ok", true);
+    kv(w, "role", to_string(r.granted_role));
+    if (bound)
+      kv(w, "partner", r.partner);
+    kv_uint(w, "version", r.protocol_version);
+  });
+}
+
+/// An open answer: the account, its currency and kind.
+inline void encode_open_answer(const response& r, std::vector<char>& out) {
+  write_frame(out, map_bytes(5) + name_bytes + account_strings(r), [&](mp_writer& w) {
+    w.map_header(5);
+    kv_uint(w, "rid", r.rid);
+    kv_bool(w, "ok", true);
+    kv(w, "account", r.account);
+    kv(w, "currency", r.currency);
+    kv(w, "kind", to_string(r.kind));
+  });
+}
+
+/// A balance answer: the whole account.
+inline void encode_balance_answer(const response& r, std::vector<char>& out) {
+  write_frame(out, map_bytes(8) + name_bytes + account_strings(r), [&](mp_writer& w) {
+    w.map_header(8);
+    kv_uint(w, "rid", r.rid);
+    kv_bool(w, "ok", true);
+    kv(w, "account", r.account);
+    kv(w, "currency", r.currency);
+    kv(w, "kind", to_string(r.kind));
+    kv(w, "status", to_string(r.status));
+    kv_int(w, "balance", r.balance);
+    kv_uint(w, "version", r.version);
+  });
+}
+
+/// A block or unblock answer: the account, its new status and version.
+inline void encode_status_answer(const response& r, std::vector<char>& out) {
+  write_frame(out, map_bytes(5) + name_bytes + account_strings(r), [&](mp_writer& w) {
+    w.map_header(5);
+    kv_uint(w, "rid", r.rid);
+    kv_bool(w, "ok", true);
+    kv(w, "account", r.account);
+    kv(w, "status", to_string(r.status));
+    kv_uint(w, "version", r.version);
+  });
+}
+
+/// A partner answer: its totals, one map per currency.
+inline void encode_partner_answer(const response& r, std::vector<char>& out) {
+  size_t room = map_bytes(4) + account_strings(r) + mp_writer::max_map_header_bytes;  // + array
+  for (const auto& t : r.totals)
+    room += map_bytes(8) + t.currency.size();
+  write_frame(out, room, [&](mp_writer& w) {
+    w.map_header(4);
+    kv_uint(w, "rid", r.rid);
+    kv_bool(w, "ok", true);
+    kv(w, "partner", r.partner);
+    w.str("totals");
+    w.array_header(static_cast<uint32_t>(r.totals.size()));
+    for (const auto& t : r.totals) {
+      w.map_header(8);
+      kv(w, "currency", t.currency);
+      kv_int(w, "bets", t.bets);
+      kv_int(w, "wins", t.wins);
+      kv_int(w, "rollbacks", t.rollbacks);
+      kv_uint(w, "bet_count", t.bet_count);
+      kv_uint(w, "win_count", t.win_count);
+      kv_uint(w, "rollback_count", t.rollback_count);
+      kv_int(w, "ggr", t.ggr);
     }
+  });
+}
+
+/// An answer that says only ok (snapshot, unsubscribe), with the subscription id for a
+/// subscribe.
+inline void encode_plain_answer(const response& r, bool with_subscription,
+                                std::vector<char>& out) {
+  const uint32_t pairs = with_subscription ? 3 : 2;
+  write_frame(out, map_bytes(pairs), [&](mp_writer& w) {
+    w.map_header(pairs);
+    kv_uint(w, "rid", r.rid);
+    kv_bool(w, "ok", true);
+    if (with_subscription)
+      kv_uint(w, "subscription", r.subscription);
+  });
+}
+
+}  // namespace
+
+void encode_response(const response& r, std::vector<char>& out) {
+  if (!r.ok())
+    return encode_error(r.op, r.rid, r.error, r.message, r.has_balance, r.balance, r.version,
+                        out);
+  switch (r.op) {
+    case op_kind::txn: return encode_txn_result(r.rid, r.outcome, r.balance, r.version, out);
+    case op_kind::hello: return encode_hello_answer(r, out);
+    case op_kind::open: return encode_open_answer(r, out);
+    case op_kind::balance: return encode_balance_answer(r, out);
+    case op_kind::block:
+    case op_kind::unblock: return encode_status_answer(r, out);
+    case op_kind::partner: return encode_partner_answer(r, out);
     case op_kind::snapshot:
-    case op_kind::unsubscribe:
-      write_frame(out, map_bytes(2), [&](mp_writer& w) {
-        w.map_header(2);
-        kv_uint(w, "rid", r.rid);
-        kv_bool(w, "ok", true);
-      });
-      return;
-    case op_kind::subscribe:
-      write_frame(out, map_bytes(3), [&](mp_writer& w) {
-        w.map_header(3);
-        kv_uint(w, "rid", r.rid);
-        kv_bool(w, "ok", true);
-        kv_uint(w, "subscription", r.subscription);
-      });
-      return;
+    case op_kind::unsubscribe: return encode_plain_answer(r, false, out);
+    case op_kind::subscribe: return encode_plain_answer(r, true, out);
   }
   // An op outside the enumeration: an empty body, as the msgpack-c encoder wrote.
   write_frame(out, 0, [](mp_writer&) {});
@@ -238,8 +261,8 @@ void encode_event_array(const std::vector<event>& events, std::vector<char>& out
   for (const auto& e : events)
     write_event_map(w, e);
   const auto length = static_cast<size_t>(w.position() - first);
-  if (length > room)
-    std::abort();  // the bound is wrong: stop rather than run on past the buffer
+  // The bound is wrong: stop rather than run on past the buffer.
+  SETTLE_ASSERT(length <= room, "encode_event_array wrote past the room it reserved");
   out.resize(start + length);
 }
 

@@ -8,11 +8,10 @@
 #include <cstring>
 #include <stdexcept>
 
-#include <hiredis/hiredis.h>
-
 #include "bench/peers/deadline.hpp"
 #include "bench/peers/embedded_sources.hpp"
 #include "bench/peers/peer_answer.hpp"
+#include "persistence/redis_connection.hpp"
 
 namespace settle::bench::peers {
 
@@ -35,30 +34,22 @@ std::string id_key(std::string_view ns, std::string_view id) {
   return key;
 }
 
-redisContext* connect(const std::string& address) {
-  timeval timeout{5, 0};
-  redisContext* c = nullptr;
-  if (address.rfind("unix:", 0) == 0) {
-    c = redisConnectUnixWithTimeout(address.substr(5).c_str(), timeout);
-  } else {
-    auto colon = address.rfind(':');
-    if (colon == std::string::npos || colon + 1 == address.size())
-      throw std::invalid_argument("redis-lua: address '" + address +
-                                  "' is not HOST:PORT or unix:/path");
-    c = redisConnectWithTimeout(address.substr(0, colon).c_str(),
-                                std::stoi(address.substr(colon + 1)), timeout);
+/// A connection to `address` with a 5 s connect timeout. No timeout on commands: reads are
+/// polled with their own deadlines (read_replies), and setup waits as long as a script runs.
+std::unique_ptr<persistence::redis_connection> connect(const std::string& address) {
+  auto where = persistence::redis_address::parse(address);
+  where.timeout_ms = 5000;
+  try {
+    auto c = std::make_unique<persistence::redis_connection>(where);
+    c->set_timeout_ms(0);
+    return c;
+  } catch (const persistence::redis_error& e) {
+    throw std::runtime_error(std::string{"redis-lua: "} + e.what());
   }
-  if (c == nullptr || c->err != 0) {
-    std::string why = c != nullptr ? c->errstr : "out of memory";
-    if (c != nullptr)
-      redisFree(c);
-    throw std::runtime_error("redis-lua: cannot connect to " + address + ": " + why);
-  }
-  return c;
 }
 
 std::string reply_text(const redisReply* r) {
-  return r != nullptr && r->str != nullptr ? std::string{r->str, r->len} : std::string{};
+  return std::string{persistence::reply_text(r)};
 }
 
 /// wallet.lua's reply {code, balance, version, has_balance, message} as the engine's answer.
@@ -76,26 +67,19 @@ protocol::response to_response(const redisReply* r) {
 
 }  // namespace
 
-redis_lua_target::redis_lua_target(const std::string& address) : ctx_(connect(address)) {
-  const char* argv[] = {"SCRIPT", "LOAD", peers::wallet_lua.data()};
-  size_t lens[] = {6, 4, peers::wallet_lua.size()};
-  auto* r = static_cast<redisReply*>(redisCommandArgv(ctx_, 3, argv, lens));
-  std::string error = r == nullptr                       ? std::string{ctx_->errstr}
-                      : r->type != REDIS_REPLY_STRING ? reply_text(r)
-                                                         : std::string{};
-  if (r != nullptr && r->type == REDIS_REPLY_STRING)
-    sha_ = reply_text(r);
-  if (r != nullptr)
-    freeReplyObject(r);
-  if (sha_.empty()) {
-    redisFree(ctx_);
-    throw std::runtime_error("redis-lua: SCRIPT LOAD failed: " + error);
+redis_lua_target::redis_lua_target(const std::string& address) : conn_(connect(address)) {
+  try {
+    auto r = conn_->run({"SCRIPT", "LOAD", peers::wallet_lua});
+    if (r->type == REDIS_REPLY_STRING)
+      sha_ = reply_text(r.get());
+  } catch (const persistence::redis_error& e) {
+    throw std::runtime_error(std::string{"redis-lua: "} + e.what());
   }
+  if (sha_.empty())
+    throw std::runtime_error("redis-lua: SCRIPT LOAD answered without a script id");
 }
 
-redis_lua_target::~redis_lua_target() {
-  redisFree(ctx_);
-}
+redis_lua_target::~redis_lua_target() = default;
 
 std::string redis_lua_target::account_key(const std::string& account) {
   return "acct:" + account;
@@ -104,16 +88,15 @@ std::string redis_lua_target::account_key(const std::string& account) {
 void redis_lua_target::append_evalsha(const std::vector<std::string>& keys,
                                       const std::vector<std::string>& args) {
   auto numkeys = std::to_string(keys.size());
-  std::vector<const char*> argv{"EVALSHA", sha_.c_str(), numkeys.c_str()};
-  std::vector<size_t> lens{7, sha_.size(), numkeys.size()};
+  std::vector<std::string_view> argv{"EVALSHA", sha_, numkeys};
   for (const auto* part : {&keys, &args})
-    for (const auto& s : *part) {
-      argv.push_back(s.data());
-      lens.push_back(s.size());
-    }
-  if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
-      REDIS_OK)
-    throw std::runtime_error(std::string{"redis-lua: cannot queue a command: "} + ctx_->errstr);
+    for (const auto& s : *part)
+      argv.push_back(s);
+  try {
+    conn_->append(argv);
+  } catch (const persistence::redis_error& e) {
+    throw std::runtime_error(std::string{"redis-lua: "} + e.what());
+  }
 }
 
 void redis_lua_target::send(uint64_t tag, const protocol::request& txn) {
@@ -132,18 +115,21 @@ void redis_lua_target::send(uint64_t tag, const protocol::request& txn) {
 void redis_lua_target::flush() {
   // The socket is blocking: each write waits for room, and Redis keeps reading while its
   // replies queue in its output buffer, so writing everything before reading cannot stall.
+  redisContext* ctx = conn_->context();
   int done = 0;
   while (done == 0)
-    if (redisBufferWrite(ctx_, &done) != REDIS_OK)
-      throw std::runtime_error(std::string{"redis-lua: write failed: "} + ctx_->errstr);
+    if (redisBufferWrite(ctx, &done) != REDIS_OK)
+      throw std::runtime_error(std::string{"redis-lua: write failed: "} + ctx->errstr);
 }
 
 void redis_lua_target::read_replies(int timeout_ms) {
-  auto take_buffered = [this] {
+  // Non-blocking reads on the connection's socket: a reply is taken once it is complete.
+  redisContext* ctx = conn_->context();
+  auto take_buffered = [this, ctx] {
     void* reply = nullptr;
     for (;;) {
-      if (redisGetReplyFromReader(ctx_, &reply) != REDIS_OK)
-        throw std::runtime_error(std::string{"redis-lua: bad reply: "} + ctx_->errstr);
+      if (redisGetReplyFromReader(ctx, &reply) != REDIS_OK)
+        throw std::runtime_error(std::string{"redis-lua: bad reply: "} + ctx->errstr);
       if (reply == nullptr)
         return;
       auto* r = static_cast<redisReply*>(reply);
@@ -161,7 +147,7 @@ void redis_lua_target::read_replies(int timeout_ms) {
   take_buffered();
   auto deadline = clock_type::now() + std::chrono::milliseconds(timeout_ms);
   while (ready_.empty()) {
-    pollfd p{ctx_->fd, POLLIN, 0};
+    pollfd p{ctx->fd, POLLIN, 0};
     // Waits even with nothing in flight: the caller asked to wait, and returning at once
     // would make an open-loop caller spin.
     int n = ::poll(&p, 1, remaining_ms(deadline));
@@ -171,8 +157,8 @@ void redis_lua_target::read_replies(int timeout_ms) {
       throw std::runtime_error(std::string{"redis-lua: poll failed: "} + std::strerror(errno));
     if (n == 0)
       return;
-    if (redisBufferRead(ctx_) != REDIS_OK)
-      throw std::runtime_error(std::string{"redis-lua: connection lost: "} + ctx_->errstr);
+    if (redisBufferRead(ctx) != REDIS_OK)
+      throw std::runtime_error(std::string{"redis-lua: connection lost: "} + ctx->errstr);
     take_buffered();
     if (clock_type::now() >= deadline)
       return;
@@ -180,7 +166,7 @@ void redis_lua_target::read_replies(int timeout_ms) {
 }
 
 int redis_lua_target::fd() const {
-  return ctx_->fd;
+  return conn_->context()->fd;
 }
 
 bool redis_lua_target::receive(uint64_t& tag, protocol::response& out, int timeout_ms) {

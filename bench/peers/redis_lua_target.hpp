@@ -4,18 +4,22 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "bench/wallet_target.hpp"
 
-struct redisContext;
+namespace settle::persistence {
+class redis_connection;
+}
 
 namespace settle::bench::peers {
 
-/// A Redis-Lua wallet over one connection to `address` (HOST:PORT or unix:/path). Loads the
-/// script on connect; ids are kept for the engine's default retention (7 days).
+/// A Redis-Lua wallet over one connection to `address` (HOST:PORT or unix:/path; anything
+/// else throws std::invalid_argument). Loads the script on connect (std::runtime_error when
+/// that fails); ids are kept for the engine's default retention (7 days).
 class redis_lua_target final : public wallet_target {
 public:
   explicit redis_lua_target(const std::string& address);
@@ -42,7 +46,7 @@ private:
   /// `timeout_ms`) only when none is buffered. Throws on a broken connection.
   void read_replies(int timeout_ms);
 
-  redisContext* ctx_ = nullptr;
+  std::unique_ptr<persistence::redis_connection> conn_;
   std::string sha_;
   std::deque<uint64_t> in_flight_;  // tags in send order: Redis answers in order
   std::deque<std::pair<uint64_t, protocol::response>> ready_;

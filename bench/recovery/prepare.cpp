@@ -59,20 +59,23 @@ struct journal_progress {
   bool failed = false;
 };
 
-/// Appends the deposits of accounts 0..records-1 and waits until every chunk is durable.
-uint64_t write_journal(const persistence::redis_address& addr, const prepare_options& o) {
-  journal_progress progress;  // outlives the writer, whose thread reports into it
+/// The writer's options: `addr`, one chunk per batch, room for every chunk in flight.
+persistence::redis_journal_options journal_options(const persistence::redis_address& addr,
+                                                   const prepare_options& o) {
   persistence::redis_journal_options jo;
-  jo.unix_socket = addr.unix_socket;
-  jo.host = addr.host;
-  jo.port = addr.port;
+  jo.address = addr;
   jo.shards = o.shards;
   jo.max_batch_records = o.records_per_chunk;  // one chunk per batch, like a busy engine's
   jo.deadline_ms = 10'000;  // a slow round trip on a busy 2-core machine is not a failure here
   jo.max_queued_records =
       std::max<uint64_t>(jo.max_queued_records, max_chunks_in_flight * o.records_per_chunk);
-  persistence::redis_journal_writer writer{jo};
-  for (uint32_t s = 0; s < o.shards; ++s)
+  return jo;
+}
+
+/// Has every shard of `writer` report its outcomes into `progress`.
+void report_into(persistence::redis_journal_writer& writer, uint32_t shards,
+                 journal_progress& progress) {
+  for (uint32_t s = 0; s < shards; ++s)
     writer.attach(s, [&progress](uint64_t first, uint64_t last, persistence::durability d) {
       if (d == persistence::durability::uncertain)
         return;  // durable or failed follows
@@ -83,55 +86,88 @@ uint64_t write_journal(const persistence::redis_address& addr, const prepare_opt
         progress.failed = true;
       progress.changed.notify_all();
     });
+}
 
-  std::vector<persistence::journal_chunk> open(o.shards);
-  std::vector<uint64_t> next_seq(o.shards, 1);
-  for (uint32_t s = 0; s < o.shards; ++s)
-    open[s].shard = s;
-  auto hand_over = [&](uint32_t s) {
-    if (open[s].records == 0)
+/// The journal record of the deposit to account `account` (`txn_id` its id).
+persistence::record_view deposit_record(std::string_view account, std::string_view txn_id,
+                                        int64_t at_unix_ms) {
+  persistence::record_view r;
+  r.type = persistence::record_type::txn;
+  r.account = account;
+  r.currency = "EUR";
+  r.at_unix_ms = at_unix_ms;
+  r.role = persistence::leg_role::player;
+  r.kind = protocol::txn_kind::deposit;
+  r.outcome = protocol::txn_status::applied;
+  r.txn_id = txn_id;
+  r.id_namespace = "";
+  r.fingerprint = ledger::stable_hash(txn_id);
+  r.amount = deposit_minor_units;
+  r.balance_after = deposit_minor_units;  // every prepared account starts at 0, version 0
+  r.version_after = 1;
+  return r;
+}
+
+/// The open chunk of every shard, handed to the writer when full, at most
+/// max_chunks_in_flight of them not yet durable.
+class chunk_feeder {
+public:
+  chunk_feeder(persistence::redis_journal_writer& writer, journal_progress& progress,
+               uint32_t shards)
+      : writer_(writer), progress_(progress), open_(shards), next_seq_(shards, 1) {
+    for (uint32_t s = 0; s < shards; ++s)
+      open_[s].shard = s;
+  }
+
+  /// The chunk records of shard `s` go into.
+  persistence::journal_chunk& open(uint32_t s) { return open_[s]; }
+
+  /// Hands shard `s`'s chunk (if it has records) to the writer, once fewer than
+  /// max_chunks_in_flight are in flight.
+  void hand_over(uint32_t s) {
+    if (open_[s].records == 0)
       return;
     {
-      std::unique_lock<std::mutex> lock(progress.mutex);
-      progress.changed.wait(lock, [&] {
-        return progress.failed || progress.appended - progress.durable < max_chunks_in_flight;
+      std::unique_lock<std::mutex> lock(progress_.mutex);
+      progress_.changed.wait(lock, [&] {
+        return progress_.failed || progress_.appended - progress_.durable < max_chunks_in_flight;
       });
-      if (progress.failed)
+      if (progress_.failed)
         throw std::runtime_error("the journal writer reported a chunk failed");
-      ++progress.appended;
+      ++progress_.appended;
     }
-    open[s].seq = next_seq[s]++;
-    if (!writer.append(std::move(open[s])))
+    open_[s].seq = next_seq_[s]++;
+    if (!writer_.append(std::move(open_[s])))
       throw std::runtime_error("the journal writer refused a chunk");
-    open[s] = persistence::journal_chunk{};
-    open[s].shard = s;
-  };
+    open_[s] = persistence::journal_chunk{};
+    open_[s].shard = s;
+  }
 
+private:
+  persistence::redis_journal_writer& writer_;
+  journal_progress& progress_;
+  std::vector<persistence::journal_chunk> open_;
+  std::vector<uint64_t> next_seq_;
+};
+
+/// Appends the deposits of accounts 0..records-1 and waits until every chunk is durable.
+uint64_t write_journal(const persistence::redis_address& addr, const prepare_options& o) {
+  journal_progress progress;  // outlives the writer, whose thread reports into it
+  persistence::redis_journal_writer writer{journal_options(addr, o)};
+  report_into(writer, o.shards, progress);
+  chunk_feeder chunks{writer, progress, o.shards};
   const int64_t at_unix_ms = unix_ms_now();
   for (uint64_t i = 0; i < o.records; ++i) {
     auto account = account_id(i);
     auto txn_id = fmt::format("dep{}", i);
-    persistence::record_view r;
-    r.type = persistence::record_type::txn;
-    r.account = account;
-    r.currency = "EUR";
-    r.at_unix_ms = at_unix_ms;
-    r.role = persistence::leg_role::player;
-    r.kind = protocol::txn_kind::deposit;
-    r.outcome = protocol::txn_status::applied;
-    r.txn_id = txn_id;
-    r.id_namespace = "";
-    r.fingerprint = ledger::stable_hash(txn_id);
-    r.amount = deposit_minor_units;
-    r.balance_after = deposit_minor_units;  // every prepared account starts at 0, version 0
-    r.version_after = 1;
     auto s = shard_of(account, o.shards);
-    persistence::append_record(open[s].bytes, r);
-    if (++open[s].records == o.records_per_chunk)
-      hand_over(s);
+    auto& chunk = chunks.open(s);
+    persistence::append_record(chunk.bytes, deposit_record(account, txn_id, at_unix_ms));
+    if (++chunk.records == o.records_per_chunk)
+      chunks.hand_over(s);
   }
   for (uint32_t s = 0; s < o.shards; ++s)
-    hand_over(s);
+    chunks.hand_over(s);
 
   std::unique_lock<std::mutex> lock(progress.mutex);
   progress.changed.wait(lock,

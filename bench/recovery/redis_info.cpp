@@ -3,32 +3,25 @@
 #include <string>
 #include <string_view>
 
-#include <hiredis/hiredis.h>
+#include "persistence/redis_connection.hpp"
 
 namespace settle::bench::recovery {
 
 uint64_t redis_used_memory_bytes(const persistence::redis_address& addr) {
-  timeval tv{static_cast<time_t>(addr.timeout_ms / 1000),
-             static_cast<suseconds_t>((addr.timeout_ms % 1000) * 1000)};
-  redisContext* c = addr.unix_socket.empty()
-                        ? redisConnectWithTimeout(addr.host.c_str(), addr.port, tv)
-                        : redisConnectUnixWithTimeout(addr.unix_socket.c_str(), tv);
-  if (c == nullptr)
+  // Informative only: a Redis that cannot be reached or answers oddly reports 0.
+  auto c = persistence::redis_connection::try_connect(addr);
+  if (!c)
     return 0;
-  uint64_t bytes = 0;
-  if (c->err == 0) {
-    auto* r = static_cast<redisReply*>(redisCommand(c, "INFO memory"));
-    if (r != nullptr && r->type == REDIS_REPLY_STRING) {  // RESP2: a bulk string
-      std::string_view info{r->str, r->len};
-      const std::string_view key = "used_memory:";
-      if (auto at = info.find(key); at != std::string_view::npos)
-        bytes = std::stoull(std::string{info.substr(at + key.size(), 24)});
-    }
-    if (r != nullptr)
-      freeReplyObject(r);
-  }
-  redisFree(c);
-  return bytes;
+  c->append({"INFO", "memory"});
+  auto r = c->read_reply();
+  if (!r || r->type != REDIS_REPLY_STRING)  // RESP2: a bulk string
+    return 0;
+  std::string_view info = persistence::reply_text(r.get());
+  const std::string_view key = "used_memory:";
+  auto at = info.find(key);
+  if (at == std::string_view::npos)
+    return 0;
+  return std::stoull(std::string{info.substr(at + key.size(), 24)});
 }
 
 }  // namespace settle::bench::recovery

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "persistence/snapshot_store.hpp"
+#include "persistence/redis_address.hpp"
 
 namespace settle::bench::recovery {
 

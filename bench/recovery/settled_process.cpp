@@ -72,6 +72,18 @@ settled_process::settled_process(const settled_launch& launch) {
   if (access(launch.executable.c_str(), X_OK) != 0)
     throw std::runtime_error("settled not found or not executable at '" + launch.executable +
                              "' (build it, or pass --settled PATH)");
+  spawn(launch);
+  std::string seen;
+  std::string problem = await_listening(launch, seen);
+  if (problem.empty())
+    return;
+  int status = 0;
+  stop(SIGKILL, 10, status);
+  throw std::runtime_error("settled " + problem + "; stdout: '" + seen + "'; end of its log:\n" +
+                           file_tail(launch.log_path, 4000));
+}
+
+void settled_process::spawn(const settled_launch& launch) {
   std::vector<std::string> argv_strings{launch.executable};
   argv_strings.insert(argv_strings.end(), launch.args.begin(), launch.args.end());
   auto env_strings = child_environment(launch.admin_token);
@@ -105,14 +117,14 @@ settled_process::settled_process(const settled_launch& launch) {
     throw std::runtime_error("fork failed");
   if (launch.on_spawn)
     launch.on_spawn(pid_);
+}
 
+std::string settled_process::await_listening(const settled_launch& launch, std::string& seen) {
   // stdout carries only the listening line; everything else goes to the log.
   const std::string marker = "settled listening on ";
-  std::string seen;
   auto deadline = spawned_at_ + std::chrono::duration_cast<clock_type::duration>(
                                     std::chrono::duration<double>(launch.listen_timeout_s));
-  std::string problem;
-  while (problem.empty()) {
+  for (;;) {
     auto at = seen.find(marker);
     auto eol = at == std::string::npos ? std::string::npos : seen.find('\n', at);
     if (eol != std::string::npos) {
@@ -121,15 +133,13 @@ settled_process::settled_process(const settled_launch& launch) {
                                                               eol - at - marker.size()));
       host_ = host;
       port_ = port;
-      return;
+      return {};
     }
     auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
                                                                          clock_type::now());
-    if (left_ms.count() <= 0) {
-      problem = "did not print its listening line within " +
-                std::to_string(launch.listen_timeout_s) + " s";
-      break;
-    }
+    if (left_ms.count() <= 0)
+      return "did not print its listening line within " +
+             std::to_string(launch.listen_timeout_s) + " s";
     pollfd p{stdout_fd_, POLLIN, 0};
     int ready = poll(&p, 1, static_cast<int>(std::min<int64_t>(left_ms.count(), 1000)));
     if (ready <= 0)
@@ -137,14 +147,9 @@ settled_process::settled_process(const settled_launch& launch) {
     char buf[512];
     ssize_t n = read(stdout_fd_, buf, sizeof buf);
     if (n <= 0)
-      problem = "exited before listening";
-    else
-      seen.append(buf, static_cast<size_t>(n));
+      return "exited before listening";
+    seen.append(buf, static_cast<size_t>(n));
   }
-  int status = 0;
-  stop(SIGKILL, 10, status);
-  throw std::runtime_error("settled " + problem + "; stdout: '" + seen + "'; end of its log:\n" +
-                           file_tail(launch.log_path, 4000));
 }
 
 settled_process::~settled_process() {

@@ -50,6 +50,13 @@ public:
   double stop(int signal, double timeout_s, int& exit_status);
 
 private:
+  /// Forks and execs settled (stdout to a pipe, stderr to the log); sets pid_, stdout_fd_
+  /// and the spawn times. Throws when it cannot.
+  void spawn(const settled_launch& launch);
+  /// Reads stdout until the listening line and sets host_, port_ and ms_to_listening_; else
+  /// returns why it did not come. `seen` gets what stdout said.
+  std::string await_listening(const settled_launch& launch, std::string& seen);
+
   pid_t pid_ = -1;
   int stdout_fd_ = -1;  // kept open until the end: a write to a closed pipe would fail
   std::string host_;

@@ -1,14 +1,15 @@
 // Ledger rules as the actors apply them: accounts, idempotency, rollbacks, blocking,
 // transfers (within a shard and across shards), partner totals, and the zero-sum invariant.
+// The actors are stepped on this thread (stepped_engine): what arrives together in a mailbox
+// is known exactly. The engine on CAF's real threads runs in test_property and the
+// integration tests.
 #define BOOST_TEST_MODULE actor_rules
 #include <boost/test/unit_test.hpp>
 
-#include <thread>
-
-#include "engine_fixture.hpp"
+#include "stepped_engine.hpp"
 
 using namespace settle;
-using settle::testing::engine_fixture;
+using settle::testing::stepped_engine;
 namespace req = settle::testing::req;
 using protocol::error_code;
 using protocol::txn_kind;
@@ -16,7 +17,7 @@ using protocol::txn_status;
 
 namespace {
 
-void open_funded(engine_fixture& f, const std::string& acc, const std::string& cur,
+void open_funded(stepped_engine& f, const std::string& acc, const std::string& cur,
                  int64_t amount) {
   BOOST_REQUIRE(f.call(req::open(acc, cur)).ok());
   if (amount > 0) {
@@ -26,7 +27,7 @@ void open_funded(engine_fixture& f, const std::string& acc, const std::string& c
 }
 
 /// Every currency's balances (players + house + partners) must sum to zero.
-void check_zero_sum(engine_fixture& f, const std::vector<std::string>& players,
+void check_zero_sum(stepped_engine& f, const std::vector<std::string>& players,
                     const std::vector<std::string>& partners, const std::string& cur) {
   int64_t sum = 0;
   for (auto& p : players) {
@@ -48,7 +49,7 @@ void check_zero_sum(engine_fixture& f, const std::vector<std::string>& players,
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(open_and_balance) {
-  engine_fixture f;
+  stepped_engine f;
   auto r = f.call(req::open("alice", "EUR"));
   BOOST_CHECK(r.ok());
   BOOST_CHECK_EQUAL(r.account, "alice");
@@ -66,7 +67,7 @@ BOOST_AUTO_TEST_CASE(open_and_balance) {
 }
 
 BOOST_AUTO_TEST_CASE(deposit_bet_win_withdraw_move_money_double_entry) {
-  engine_fixture f;
+  stepped_engine f;
   open_funded(f, "alice", "EUR", 1000);
   BOOST_CHECK_EQUAL(f.balance_of("house:EUR"), -1000);
   auto bet = f.call(req::txn(txn_kind::bet, "b1", "alice", 300, "EUR", "acme"));
@@ -84,7 +85,7 @@ BOOST_AUTO_TEST_CASE(deposit_bet_win_withdraw_move_money_double_entry) {
 }
 
 BOOST_AUTO_TEST_CASE(refusals_carry_balance_and_change_nothing) {
-  engine_fixture f;
+  stepped_engine f;
   open_funded(f, "bob", "EUR", 100);
   auto r = f.call(req::txn(txn_kind::bet, "b1", "bob", 101, "EUR", "acme"));
   BOOST_CHECK(r.error == error_code::insufficient_funds);
@@ -110,7 +111,7 @@ BOOST_AUTO_TEST_CASE(refusals_carry_balance_and_change_nothing) {
 }
 
 BOOST_AUTO_TEST_CASE(idempotent_retry_and_conflict) {
-  engine_fixture f;
+  stepped_engine f;
   open_funded(f, "carol", "EUR", 1000);
   auto first = f.call(req::txn(txn_kind::bet, "t1", "carol", 100, "EUR", "acme"));
   BOOST_CHECK(first.outcome == txn_status::applied);
@@ -129,29 +130,35 @@ BOOST_AUTO_TEST_CASE(idempotent_retry_and_conflict) {
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_retries_apply_once) {
-  engine_fixture f;
+  stepped_engine f;
   open_funded(f, "dave", "EUR", 1000);
-  caf::scoped_actor self{*f.sys};
   auto r = req::txn(txn_kind::bet, "race", "dave", 10, "EUR", "acme");
-  const auto& target = f.eng->routes().target_for(protocol::view_of(r));
-  // All 50 are queued at once: the first is applied, the copies find its id.
+  // All 50 are in the shard's mailbox before it takes the first: the first is applied, the
+  // copies find its id.
+  std::vector<uint64_t> rids;
   for (int i = 0; i < 50; ++i)
-    self->send(target, r);
+    rids.push_back(f.send(r));
+  f.run();
+  auto got = f.answers();
+  BOOST_REQUIRE_EQUAL(got.size(), 50u);
+  BOOST_CHECK(got.front().outcome == txn_status::applied);
   int applied = 0, duplicate = 0;
-  for (int i = 0; i < 50; ++i)
-    self->receive([&](protocol::response& a) {
-      BOOST_CHECK(a.ok());
-      BOOST_CHECK_EQUAL(a.balance, 990);
-      BOOST_CHECK_EQUAL(a.version, 2u);
-      (a.outcome == txn_status::applied ? applied : duplicate)++;
-    });
+  for (size_t k = 0; k < got.size(); ++k) {
+    const auto& a = got[k];
+    BOOST_CHECK_EQUAL(a.rid, rids[k]);  // answered in the order they arrived
+    BOOST_CHECK(a.ok());
+    BOOST_CHECK_EQUAL(a.balance, 990);
+    BOOST_CHECK_EQUAL(a.version, 2u);
+    (a.outcome == txn_status::applied ? applied : duplicate)++;
+  }
   BOOST_CHECK_EQUAL(applied, 1);
   BOOST_CHECK_EQUAL(duplicate, 49);
   BOOST_CHECK_EQUAL(f.balance_of("dave"), 990);
+  BOOST_CHECK(f.unexpected().empty());
 }
 
 BOOST_AUTO_TEST_CASE(rollback_refunds_once) {
-  engine_fixture f;
+  stepped_engine f;
   open_funded(f, "erin", "EUR", 1000);
   BOOST_REQUIRE(f.call(req::txn(txn_kind::bet, "b1", "erin", 250, "EUR", "acme")).ok());
   auto rb = f.call(req::rollback("r1", "b1", "erin", "EUR", "acme"));
@@ -175,7 +182,7 @@ BOOST_AUTO_TEST_CASE(rollback_refunds_once) {
 }
 
 BOOST_AUTO_TEST_CASE(rollback_before_bet_leaves_tombstone) {
-  engine_fixture f;
+  stepped_engine f;
   open_funded(f, "fay", "EUR", 1000);
   auto rb = f.call(req::rollback("r1", "late-bet", "fay", "EUR", "acme"));
   BOOST_CHECK(rb.ok());
@@ -191,7 +198,7 @@ BOOST_AUTO_TEST_CASE(rollback_before_bet_leaves_tombstone) {
 }
 
 BOOST_AUTO_TEST_CASE(rollback_mismatch) {
-  engine_fixture f;
+  stepped_engine f;
   open_funded(f, "gus", "EUR", 1000);
   open_funded(f, "hal", "EUR", 1000);
   BOOST_REQUIRE(f.call(req::txn(txn_kind::bet, "b1", "gus", 100, "EUR", "acme")).ok());
@@ -215,7 +222,7 @@ BOOST_AUTO_TEST_CASE(rollback_mismatch) {
 }
 
 BOOST_AUTO_TEST_CASE(blocked_accounts_keep_their_money_reachable) {
-  engine_fixture f;
+  stepped_engine f;
   open_funded(f, "ivy", "EUR", 1000);
   auto blk = f.call(req::block("ivy"));
   BOOST_CHECK(blk.ok());
@@ -232,7 +239,7 @@ BOOST_AUTO_TEST_CASE(blocked_accounts_keep_their_money_reachable) {
 }
 
 BOOST_AUTO_TEST_CASE(transfers) {
-  engine_fixture f;
+  stepped_engine f;
   open_funded(f, "jay", "EUR", 500);
   open_funded(f, "kim", "EUR", 0);
   open_funded(f, "lee", "USD", 0);
@@ -257,7 +264,7 @@ BOOST_AUTO_TEST_CASE(transfers) {
 }
 
 BOOST_AUTO_TEST_CASE(partner_totals_equal_clearing_balance) {
-  engine_fixture f;
+  stepped_engine f;
   open_funded(f, "max", "EUR", 10'000);
   open_funded(f, "ned", "USD", 10'000);
   int n = 0;
@@ -285,7 +292,7 @@ BOOST_AUTO_TEST_CASE(partner_totals_equal_clearing_balance) {
 }
 
 BOOST_AUTO_TEST_CASE(transfers_across_shards_and_within_one) {
-  engine_fixture f;
+  stepped_engine f;
   // Enough accounts that some pairs share a shard and others do not (4 shards).
   std::vector<std::string> ids;
   for (int i = 0; i < 8; ++i) {

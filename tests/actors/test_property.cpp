@@ -1,5 +1,7 @@
 // Property: for any sequence of requests, the actor engine answers exactly like the
-// reference model (every response and every balance), and every currency sums to zero.
+// reference model (every response and every balance), and every currency sums to zero. The
+// engine runs on CAF's threads (engine_fixture), and stepped on this thread (stepped_engine)
+// with journal faults the case chooses, which replay exactly when rapidcheck shrinks them.
 #define BOOST_TEST_MODULE property
 #include <boost/test/unit_test.hpp>
 #include <rapidcheck.h>
@@ -7,9 +9,12 @@
 
 #include "engine_fixture.hpp"
 #include "reference_model.hpp"
+#include "stepped_engine.hpp"
 #include "test_journals.hpp"
 
 using namespace settle;
+using persistence::durability;
+using protocol::error_code;
 using protocol::op_kind;
 using protocol::request;
 using protocol::response;
@@ -148,6 +153,19 @@ void check_same(const request& req, const response& got, const response& want) {
   }
 }
 
+/// Every balance equals the model's, and each currency sums to zero (either engine).
+template <class Engine>
+void check_balances(Engine& f, testing::reference_model& model) {
+  for (auto& [id, acc] : model.accounts) {
+    auto b = f.call(testing::req::balance(id));
+    RC_ASSERT(b.ok());
+    RC_ASSERT(b.balance == acc.balance);
+    RC_ASSERT(b.version == acc.version);
+  }
+  for (auto* cur : currencies)
+    RC_ASSERT(model.total(cur) == 0);
+}
+
 /// Runs random steps against the engine built with `opts` and the model side by side.
 void run_against_model(actors::engine_options opts) {
   const auto steps = *rc::gen::container<std::vector<step>>(gen_step());
@@ -167,15 +185,81 @@ void run_against_model(actors::engine_options opts) {
              << " -> engine " << show(got) << " / model " << show(want) << "\n";
     check_same(r, got, want);
   }
-  // Every balance equals the model's, and each currency sums to zero.
-  for (auto& [id, acc] : model.accounts) {
-    auto b = f.call(testing::req::balance(id));
-    RC_ASSERT(b.ok());
-    RC_ASSERT(b.balance == acc.balance);
-    RC_ASSERT(b.version == acc.version);
+  check_balances(f, model);
+}
+
+/// What the journal does with the first chunk a step hands it.
+enum class fault { none, refuse, doubt_then_land, doubt_then_refuse };
+
+const char* to_string(fault f) {
+  switch (f) {
+    case fault::none:
+      return "none";
+    case fault::refuse:
+      return "refuse";
+    case fault::doubt_then_land:
+      return "doubt_then_land";
+    case fault::doubt_then_refuse:
+      return "doubt_then_refuse";
   }
-  for (auto* cur : currencies)
-    RC_ASSERT(model.total(cur) == 0);
+  return "?";
+}
+
+rc::Gen<fault> gen_fault() {
+  return rc::gen::weightedElement<fault>({{12, fault::none},
+                                          {2, fault::refuse},
+                                          {1, fault::doubt_then_land},
+                                          {1, fault::doubt_then_refuse}});
+}
+
+/// Runs random steps, each with a journal fault, against the stepped engine and the model. A
+/// step whose first chunk is refused (or in doubt, then refused) is answered `unavailable` and
+/// never happened; one in doubt that then lands is answered `unavailable` and happened.
+void run_with_journal_faults() {
+  const auto steps = *rc::gen::container<std::vector<std::pair<step, fault>>>(
+      rc::gen::pair(gen_step(), gen_fault()));
+  auto journal = std::make_shared<testing::scripted_journal>();
+  auto opts = testing::stepped_engine::default_options();
+  opts.shard.max_amount = max_amount;
+  opts.journal = journal;
+  testing::stepped_engine f{opts};
+  testing::reference_model model{max_amount};
+  for (const auto& [s, fl] : steps) {
+    auto r = to_request(s);
+    journal->fail(fl == fault::refuse ? 1 : 0);
+    journal->hold(fl == fault::doubt_then_land || fl == fault::doubt_then_refuse ? 1 : 0);
+    const auto chunks_before = journal->chunks();
+    const auto model_before = model;
+    auto want = model.apply(r);
+    auto rid = f.send(r);
+    f.run();
+    const bool hit = fl != fault::none && journal->chunks() > chunks_before;
+    journal->fail(0);  // a step that journaled nothing leaves nothing armed
+    journal->hold(0);
+    RC_LOG() << protocol::to_string(r.op) << " " << r.account << " "
+             << (r.op == op_kind::txn ? std::string{protocol::to_string(r.kind)} + " " + r.id +
+                                            " amount=" + std::to_string(r.amount)
+                                      : std::string{})
+             << " fault=" << to_string(fl) << (hit ? " (hit)" : "") << "\n";
+    auto got = f.answer(rid);
+    if (!hit) {
+      RC_LOG() << "  -> engine " << show(got) << " / model " << show(want) << "\n";
+      check_same(r, got, want);
+      RC_ASSERT(f.stats().transfers == 0u);
+      continue;
+    }
+    RC_ASSERT(got.error == error_code::unavailable);
+    if (fl != fault::refuse) {
+      journal->release(fl == fault::doubt_then_land ? durability::durable : durability::failed);
+      f.run();
+    }
+    if (fl != fault::doubt_then_land)
+      model = model_before;
+    RC_ASSERT(f.pending().empty());  // answered once
+    RC_ASSERT(f.stats().transfers == 0u);
+  }
+  check_balances(f, model);
+  RC_ASSERT(f.unexpected().empty());
 }
 
 }  // namespace
@@ -189,4 +273,8 @@ RC_BOOST_PROP(engine_with_a_journal_answers_like_the_model, ()) {
   auto opts = testing::engine_fixture::default_options();
   opts.journal = std::make_shared<testing::async_journal>(std::chrono::microseconds(50));
   run_against_model(opts);
+}
+
+RC_BOOST_PROP(stepped_engine_with_journal_faults_answers_like_the_model, ()) {
+  run_with_journal_faults();
 }

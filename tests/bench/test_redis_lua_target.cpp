@@ -8,10 +8,9 @@
 #include <filesystem>
 #include <memory>
 
-#include <hiredis/hiredis.h>
-
 #include "bench/peer_targets.hpp"
 #include "bench/peers/redis_lua_target.hpp"
+#include "persistence/redis_connection.hpp"
 #include "persistence/redis_server.hpp"
 #include "tests/bench/peer_contract.hpp"
 
@@ -32,13 +31,11 @@ public:
     o.die_with_parent = true;  // never outlives a crashed test
     server_ = std::make_unique<persistence::redis_server>(o);
     address_ = "127.0.0.1:" + std::to_string(o.port);
-    timeval tv{5, 0};
-    reader_ = redisConnectWithTimeout("127.0.0.1", o.port, tv);
-    if (reader_ == nullptr || reader_->err != 0)
-      throw std::runtime_error("cannot connect to the test redis-server");
+    reader_ = std::make_unique<persistence::redis_connection>(
+        persistence::redis_address::parse(address_));
   }
   ~redis_peer() override {
-    redisFree(reader_);
+    reader_.reset();
     server_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -48,26 +45,21 @@ public:
   }
   int64_t stored_balance(const std::string& account) override {
     auto key = bench::peers::redis_lua_target::account_key(account);
-    return std::stoll(command("HGET %s b", key.c_str()));
+    return std::stoll(command({"HGET", key, "b"}));
   }
-  /// One command's reply as text (integers and strings); "<nil>" for none. `format` and
-  /// `arg` as in redisCommand (%s: one binary-safe argument).
-  std::string command(const char* format, const char* arg = nullptr) {
-    auto* r = static_cast<redisReply*>(arg != nullptr ? redisCommand(reader_, format, arg)
-                                                      : redisCommand(reader_, format));
-    BOOST_REQUIRE(r != nullptr);
-    std::string out = r->type == REDIS_REPLY_INTEGER ? std::to_string(r->integer)
-                      : r->str != nullptr           ? std::string{r->str, r->len}
-                                                    : "<nil>";
-    freeReplyObject(r);
-    return out;
+  /// One command's reply as text (integers and strings); "<nil>" for none.
+  std::string command(std::initializer_list<std::string_view> args) {
+    auto r = reader_->run(args);
+    return r->type == REDIS_REPLY_INTEGER ? std::to_string(r->integer)
+           : r->str != nullptr           ? std::string{persistence::reply_text(r.get())}
+                                         : "<nil>";
   }
   const std::string& socket() const { return server_->unix_socket(); }
 
 private:
   std::string dir_, address_;
   std::unique_ptr<persistence::redis_server> server_;
-  redisContext* reader_ = nullptr;
+  std::unique_ptr<persistence::redis_connection> reader_;
 };
 
 redis_peer& peer() {
@@ -106,7 +98,7 @@ BOOST_AUTO_TEST_CASE(each_settled_transaction_adds_one_feed_entry) {
   auto& p = peer();
   auto w = p.connect();
   w->setup({{"feed-a", "EUR", 1000}});
-  auto before = std::stoll(p.command("XLEN wallet:feed"));
+  auto before = std::stoll(p.command({"XLEN", "wallet:feed"}));
   protocol::request bet;
   bet.op = protocol::op_kind::txn;
   bet.kind = protocol::txn_kind::bet;
@@ -128,7 +120,7 @@ BOOST_AUTO_TEST_CASE(each_settled_transaction_adds_one_feed_entry) {
     BOOST_REQUIRE(w->receive(tag, resp, 5000));
   }
   // Only the applied one changed anything, so only it is in the feed.
-  BOOST_CHECK_EQUAL(std::stoll(p.command("XLEN wallet:feed")), before + 1);
+  BOOST_CHECK_EQUAL(std::stoll(p.command({"XLEN", "wallet:feed"})), before + 1);
 }
 
 BOOST_AUTO_TEST_CASE(connects_over_a_unix_socket_and_fails_clearly) {

@@ -1,5 +1,6 @@
-// A Redis Pub/Sub follower for tests: a plain hiredis SUBSCRIBE (or PSUBSCRIBE) connection on
-// its own thread, the way any Redis client would follow settled's event channels.
+// A Redis Pub/Sub follower for tests: a SUBSCRIBE (or PSUBSCRIBE) connection on its own
+// thread (persistence's redis_connection, read directly), the way any Redis client would follow
+// settled's event channels.
 #pragma once
 
 #include <sys/socket.h>
@@ -14,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include <hiredis/hiredis.h>
+#include "persistence/redis_connection.hpp"
 
 namespace settle::testing {
 
@@ -36,8 +37,8 @@ public:
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stopping_ = true;
-      if (ctx_ != nullptr)
-        ::shutdown(ctx_->fd, SHUT_RDWR);  // ends the blocking read
+      if (conn_ != nullptr)
+        ::shutdown(conn_->context()->fd, SHUT_RDWR);  // ends the blocking read
     }
     changed_.notify_all();
     thread_.join();
@@ -90,59 +91,54 @@ private:
   static std::string str(const redisReply* r) { return std::string(r->str, r->len); }
 
   void run() {
+    persistence::redis_address where;
+    where.unix_socket = socket_;
+    where.timeout_ms = 0;  // a subscriber waits for messages as long as it takes
     for (;;) {
-      redisContext* c = redisConnectUnix(socket_.c_str());
+      auto c = persistence::redis_connection::try_connect(where);
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        if (stopping_) {
-          if (c != nullptr)
-            redisFree(c);
+        if (stopping_)
           return;
-        }
-        if (c == nullptr || c->err != 0) {
-          if (c != nullptr)
-            redisFree(c);
+        if (c == nullptr) {
           changed_.wait_for(lock, std::chrono::milliseconds(20), [&] { return stopping_; });
           continue;
         }
-        ctx_ = c;
+        conn_ = c.get();
         ++connection_;
         subscribed_ = false;
       }
       for (const auto& ch : channels_)
-        redisAppendCommand(c, pattern_ ? "PSUBSCRIBE %b" : "SUBSCRIBE %b", ch.data(), ch.size());
+        c->append({pattern_ ? "PSUBSCRIBE" : "SUBSCRIBE", ch});
       size_t confirmed = 0;
-      for (;;) {
-        void* raw = nullptr;
-        if (redisGetReply(c, &raw) != REDIS_OK)
-          break;  // stopping, or Redis went away
-        auto* r = static_cast<redisReply*>(raw);
+      while (auto r = c->read_reply()) {  // none: stopping, or Redis went away
         std::lock_guard<std::mutex> lock(mutex_);
-        if (r->type == REDIS_REPLY_ARRAY && r->elements >= 3 &&
-            r->element[0]->type == REDIS_REPLY_STRING) {
-          const std::string kind = str(r->element[0]);
-          if (kind == "subscribe" || kind == "psubscribe") {
-            if (++confirmed == channels_.size())
-              subscribed_ = true;
-          } else if (kind == "message" && r->elements == 3) {
-            messages_.push_back({str(r->element[1]), str(r->element[2])});
-          } else if (kind == "pmessage" && r->elements == 4) {
-            messages_.push_back({str(r->element[2]), str(r->element[3])});
-          } else {
-            ++oddities_;
-          }
-        } else {
-          ++oddities_;
-        }
-        freeReplyObject(r);
+        take(r.get(), confirmed);
         changed_.notify_all();
       }
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        ctx_ = nullptr;
-        subscribed_ = false;
-      }
-      redisFree(c);
+      std::lock_guard<std::mutex> lock(mutex_);
+      conn_ = nullptr;
+      subscribed_ = false;
+    }
+  }
+
+  /// One reply on a subscribed connection. Under mutex_.
+  void take(const redisReply* r, size_t& confirmed) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 ||
+        r->element[0]->type != REDIS_REPLY_STRING) {
+      ++oddities_;
+      return;
+    }
+    const std::string kind = str(r->element[0]);
+    if (kind == "subscribe" || kind == "psubscribe") {
+      if (++confirmed == channels_.size())
+        subscribed_ = true;
+    } else if (kind == "message" && r->elements == 3) {
+      messages_.push_back({str(r->element[1]), str(r->element[2])});
+    } else if (kind == "pmessage" && r->elements == 4) {
+      messages_.push_back({str(r->element[2]), str(r->element[3])});
+    } else {
+      ++oddities_;
     }
   }
 
@@ -151,7 +147,7 @@ private:
   bool pattern_;
   std::mutex mutex_;
   std::condition_variable changed_;
-  redisContext* ctx_ = nullptr;
+  persistence::redis_connection* conn_ = nullptr;  // the current one, owned by run()
   bool stopping_ = false;
   bool subscribed_ = false;
   uint64_t connection_ = 0;

@@ -2,80 +2,17 @@
 #define BOOST_TEST_MODULE config
 #include <boost/test/unit_test.hpp>
 
-#include <unistd.h>
-
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <optional>
-#include <sstream>
+#include <stdexcept>
+#include <string>
 
 #include "config/engine_config.hpp"
+#include "tests/config/test_helpers.hpp"
 
 using namespace settle::config;
+using namespace settle::config_test;
 using settle::protocol::role;
 
 namespace {
-
-/// A TOML file in a fresh temporary directory, removed again at the end of the test.
-class temp_file {
-public:
-  explicit temp_file(const std::string& text) {
-    char dir[] = "/tmp/settle-config-test-XXXXXX";
-    BOOST_REQUIRE(::mkdtemp(dir) != nullptr);
-    dir_ = dir;
-    path_ = dir_ + "/settled.toml";
-    std::ofstream(path_) << text;
-  }
-  ~temp_file() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  temp_file(const temp_file&) = delete;
-  temp_file& operator=(const temp_file&) = delete;
-  const std::string& path() const { return path_; }
-
-private:
-  std::string dir_, path_;
-};
-
-/// Sets (or, with nullptr, unsets) an environment variable for one scope.
-class scoped_env {
-public:
-  scoped_env(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name))
-      old_ = old;
-    if (value)
-      ::setenv(name, value, 1);
-    else
-      ::unsetenv(name);
-  }
-  ~scoped_env() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-
-private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
-/// Runs parse_command_line on `args` (program name added). Returns its result.
-bool parse(std::vector<std::string> args, engine_config& out, int* exit_code = nullptr) {
-  args.insert(args.begin(), "settled");
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(a.data());
-  int code = -1;
-  bool ok = parse_command_line(static_cast<int>(argv.size()), argv.data(), out, code);
-  if (exit_code)
-    *exit_code = code;
-  return ok;
-}
 
 /// The error message load_file throws for `toml`, or "" when it loads.
 std::string load_error(const std::string& toml) {
@@ -110,18 +47,6 @@ void expect_invalid(const engine_config& c, const std::string& mention) {
   BOOST_CHECK_MESSAGE(msg.find(mention) != std::string::npos,
                       "error '" << msg << "' does not mention '" << mention << "'");
 }
-
-/// Captures std::cout while alive.
-class capture_stdout {
-public:
-  capture_stdout() : old_(std::cout.rdbuf(buf_.rdbuf())) {}
-  ~capture_stdout() { std::cout.rdbuf(old_); }
-  std::string text() const { return buf_.str(); }
-
-private:
-  std::ostringstream buf_;
-  std::streambuf* old_;
-};
 
 }  // namespace
 
@@ -184,6 +109,7 @@ BOOST_AUTO_TEST_CASE(shipped_example_file_loads_and_is_valid) {
   BOOST_CHECK_EQUAL(c.redis_appendfsync, d.redis_appendfsync);
   BOOST_CHECK_EQUAL(c.redis_executable, d.redis_executable);
   BOOST_CHECK_EQUAL(c.redis_maxmemory_bytes, d.redis_maxmemory_bytes);
+  BOOST_CHECK_EQUAL(c.journal_stream_prefix, d.journal_stream_prefix);
   // One admin, one partner (acme), one viewer.
   BOOST_REQUIRE_EQUAL(c.tokens.size(), 3u);
   BOOST_CHECK(c.tokens[0].granted_role == role::admin);

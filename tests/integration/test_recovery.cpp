@@ -8,9 +8,9 @@
 
 #include <thread>
 
-#include <hiredis/hiredis.h>
-
 #include "durability_model.hpp"
+#include "persistence/journal_stream.hpp"
+#include "persistence/redis_connection.hpp"
 #include "persistence/redis_server.hpp"
 
 using namespace settle;
@@ -57,25 +57,24 @@ BOOST_AUTO_TEST_CASE(kill_and_restart_many_times_loses_nothing_acknowledged) {
 
 namespace {
 
+persistence::redis_connection connect_to(const std::string& socket) {
+  persistence::redis_address a;
+  a.unix_socket = socket;
+  return persistence::redis_connection{a};
+}
+
 /// Rewrites journal stream `key` of the Redis at `socket` with one byte of entry `index`
 /// flipped (entries keep their order; the stream is rebuilt because entries are immutable).
 void flip_a_byte(const std::string& socket, const std::string& key, size_t index) {
-  redisContext* c = redisConnectUnix(socket.c_str());
-  BOOST_REQUIRE(c != nullptr && c->err == 0);
-  auto* all = static_cast<redisReply*>(redisCommand(c, "XRANGE %s - +", key.c_str()));
-  BOOST_REQUIRE(all != nullptr && all->type == REDIS_REPLY_ARRAY);
-  BOOST_REQUIRE_GT(all->elements, index + 1);  // a batch in the middle, not the last one
-  std::vector<std::string> batches;
-  for (size_t i = 0; i < all->elements; ++i) {
-    auto* fields = all->element[i]->element[1];
-    batches.emplace_back(fields->element[1]->str, fields->element[1]->len);
-  }
-  freeReplyObject(all);
-  batches[index][batches[index].size() / 2] ^= 0x20;
-  freeReplyObject(redisCommand(c, "DEL %s", key.c_str()));
-  for (const auto& b : batches)
-    freeReplyObject(redisCommand(c, "XADD %s * b %b", key.c_str(), b.data(), b.size()));
-  redisFree(c);
+  auto c = connect_to(socket);
+  auto all = c.run({"XRANGE", key, "-", "+"});
+  auto entries = persistence::parse_stream_entries(all.get(), key);
+  BOOST_REQUIRE_GT(entries.batches.size(), index + 1);  // a batch in the middle, not the last
+  auto& batch = entries.batches[index];
+  batch[batch.size() / 2] ^= 0x20;
+  c.run({"DEL", key});
+  for (const auto& b : entries.batches)
+    c.run({"XADD", key, "*", "b", b});
 }
 
 }  // namespace
@@ -93,7 +92,9 @@ BOOST_AUTO_TEST_CASE(a_damaged_journal_is_refused_unless_told_to_cut_it) {
     persistence::redis_server_options o;
     o.dir = dir + "/redis";
     persistence::redis_server redis{o};
-    flip_a_byte(redis.unix_socket(), "settle:journal:0", 2);
+    flip_a_byte(redis.unix_socket(),
+                persistence::journal_stream_key(persistence::default_journal_stream_prefix, 0),
+                2);
   }
   auto [text, code] = engine->start_expecting_failure();
   BOOST_TEST_MESSAGE("refusal: " << text);
@@ -127,16 +128,14 @@ namespace {
 
 /// Entries in every journal stream of the engine's embedded Redis.
 size_t journal_entries(const engine_process& engine, uint32_t shards) {
-  redisContext* c = redisConnectUnix((engine.data_dir() + "/redis/redis.sock").c_str());
-  BOOST_REQUIRE(c != nullptr && c->err == 0);
+  auto c = connect_to(engine.data_dir() + "/redis/redis.sock");
   size_t total = 0;
   for (uint32_t s = 0; s < shards; ++s) {
-    auto* r = static_cast<redisReply*>(redisCommand(c, "XLEN settle:journal:%u", s));
-    BOOST_REQUIRE(r != nullptr && r->type == REDIS_REPLY_INTEGER);
+    auto key = persistence::journal_stream_key(persistence::default_journal_stream_prefix, s);
+    auto r = c.run({"XLEN", key});
+    BOOST_REQUIRE(r->type == REDIS_REPLY_INTEGER);
     total += static_cast<size_t>(r->integer);
-    freeReplyObject(r);
   }
-  redisFree(c);
   return total;
 }
 

@@ -12,9 +12,8 @@
 #include <fstream>
 #include <thread>
 
-#include <hiredis/hiredis.h>
-
 #include "durability_model.hpp"
+#include "persistence/redis_connection.hpp"
 #include "persistence/redis_server.hpp"
 
 using namespace settle;
@@ -143,29 +142,26 @@ BOOST_AUTO_TEST_CASE(redis_out_of_memory_then_given_more) {
   fault_fixture f{24 * 1024 * 1024};
   under_load(f, [&] {
     // Fill Redis up to its limit with a value of our own, then free it.
-    redisContext* c = redisConnectUnix(f.redis->unix_socket().c_str());
-    BOOST_REQUIRE(c != nullptr && c->err == 0);
+    persistence::redis_address a;
+    a.unix_socket = f.redis->unix_socket();
+    persistence::redis_connection c{a};
     // Big values first, then smaller ones: a refused big SET leaves room a small write fits.
     int keys = 0;
+    auto answer = [&c](std::initializer_list<std::string_view> args) {
+      c.append(args);  // read_reply: an OOM answer is what this loop waits for
+      return c.read_reply();
+    };
     for (size_t size : {256 * 1024, 16 * 1024, 1024, 64}) {
       std::string chunk(size, 'x');
       for (;;) {
-        auto* r = static_cast<redisReply*>(
-            redisCommand(c, "SET filler:%d %b", keys++, chunk.data(), chunk.size()));
-        bool oom = r == nullptr || r->type == REDIS_REPLY_ERROR;
-        if (r != nullptr)
-          freeReplyObject(r);
-        if (oom)
+        auto r = answer({"SET", "filler:" + std::to_string(keys++), chunk});
+        if (r == nullptr || r->type == REDIS_REPLY_ERROR)
           break;
       }
     }
     std::this_thread::sleep_for(1000ms);
-    for (int i = 0; i < keys; ++i) {  // DEL is allowed when Redis is full
-      auto* r = static_cast<redisReply*>(redisCommand(c, "DEL filler:%d", i));
-      if (r != nullptr)
-        freeReplyObject(r);
-    }
-    redisFree(c);
+    for (int i = 0; i < keys; ++i)  // DEL is allowed when Redis is full
+      answer({"DEL", "filler:" + std::to_string(i)});
   });
   BOOST_CHECK_GT(f.unavailable_answers(), 0u);
   f.verify();

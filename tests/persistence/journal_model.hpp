@@ -196,12 +196,15 @@ inline std::string image_difference(const durable_image& a, const durable_image&
       if (it == b.accounts[s].end())
         return "account " + id + " missing";
       const auto& y = it->second;
-      if (x.balance != y.balance || x.version != y.version || x.currency != y.currency ||
-          x.kind != y.kind || x.status != y.status)
+      if (!(x == y))  // every field, the partner marks' bits included
         return "account " + id + " differs: balance " + std::to_string(x.balance) + "/" +
                std::to_string(y.balance) + ", version " + std::to_string(x.version) + "/" +
-               std::to_string(y.version);
+               std::to_string(y.version) + ", status " + std::to_string(int(x.status)) + "/" +
+               std::to_string(int(y.status)) + ", partner bits " +
+               std::to_string(x.partner_bits) + "/" + std::to_string(y.partner_bits);
     }
+    if (a.partner_spill[s] != b.partner_spill[s])
+      return "shard " + std::to_string(s) + " partner marks beyond the bits differ";
   }
   if (a.ids.size() != b.ids.size())
     return "id counts differ: " + std::to_string(a.ids.size()) + "/" +
@@ -213,12 +216,17 @@ inline std::string image_difference(const durable_image& a, const durable_image&
     if (it == b.ids.end())
       return "id " + name + " missing";
     const auto& y = it->second;
-    if (x.fingerprint != y.fingerprint || x.created_at_s != y.created_at_s ||
-        x.amount != y.amount || x.balance != y.balance || x.version != y.version ||
-        x.account != y.account || x.currency != y.currency || x.state != y.state ||
-        x.kind != y.kind || x.outcome != y.outcome || x.rolled_back != y.rolled_back ||
-        x.has_amount != y.has_amount)
-      return "id " + name + " differs";
+    if (!(x == y))  // every field
+      return "id " + name + " differs: state " + std::to_string(int(x.state)) + "/" +
+             std::to_string(int(y.state)) + ", kind " + std::to_string(int(x.kind)) + "/" +
+             std::to_string(int(y.kind)) + ", outcome " + std::to_string(int(x.outcome)) + "/" +
+             std::to_string(int(y.outcome)) + ", currency " + std::to_string(x.currency) + "/" +
+             std::to_string(y.currency) + ", amount " + std::to_string(x.amount) + "/" +
+             std::to_string(y.amount) + ", created " + std::to_string(x.created_at_s) + "/" +
+             std::to_string(y.created_at_s) + ", version " + std::to_string(x.version) + "/" +
+             std::to_string(y.version) + ", rolled back " + std::to_string(x.rolled_back) +
+             "/" + std::to_string(y.rolled_back) + ", account '" + x.account + "'/'" +
+             y.account + "'";
   }
   if (a.clearing.size() != b.clearing.size())
     return "clearing account counts differ";

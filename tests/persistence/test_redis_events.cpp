@@ -192,7 +192,7 @@ std::string record_bytes(const std::vector<journal_record>& records) {
 /// Options for a journal of `shards` shards on `redis`.
 redis_journal_options journal_on(const redis_instance& redis, uint32_t shards) {
   redis_journal_options o;
-  o.unix_socket = redis.socket();
+  o.address.unix_socket = redis.socket();
   o.shards = shards;
   return o;
 }
@@ -200,7 +200,7 @@ redis_journal_options journal_on(const redis_instance& redis, uint32_t shards) {
 /// Options for events published on `redis`.
 redis_event_options events_on(const redis_instance& redis) {
   redis_event_options o;
-  o.unix_socket = redis.socket();
+  o.address.unix_socket = redis.socket();
   return o;
 }
 
@@ -231,7 +231,7 @@ struct feed_rig {
   feed_rig(const redis_journal_options& journal, const redis_event_options& events)
       : jo(journal),
         eo(events),
-        sub{eo.unix_socket, shard_channels(eo, jo.shards)},
+        sub{eo.address.unix_socket, shard_channels(eo, jo.shards)},
         first_connection(sub.wait_subscribed()),
         pub(std::make_shared<redis_event_publisher>(eo)),
         w{jo},

@@ -10,9 +10,8 @@
 #include <chrono>
 #include <thread>
 
-#include <hiredis/hiredis.h>
-
 #include "persistence/journal_batch.hpp"
+#include "persistence/redis_connection.hpp"
 #include "persistence/redis_journal.hpp"
 #include "persistence/redis_server.hpp"
 #include "redis_fixture.hpp"
@@ -26,7 +25,7 @@ namespace {
 /// A real redis-server with journal options for it.
 struct redis_fixture : redis_instance {
   explicit redis_fixture(uint64_t maxmemory = 0) : redis_instance(maxmemory) {
-    journal.unix_socket = socket();
+    journal.address.unix_socket = socket();
     journal.shards = 5;
     journal.deadline_ms = 300;
   }
@@ -219,12 +218,7 @@ BOOST_AUTO_TEST_CASE(a_failed_chunk_fails_the_later_chunks_of_its_epoch) {
   BOOST_REQUIRE(refused != 0);
   // ...then give it room again: a later chunk of the same epoch still fails (it may rest on
   // the refused one), one of a newer epoch lands.
-  {
-    redisContext* rc = redisConnectUnix(f.server->unix_socket().c_str());
-    BOOST_REQUIRE(rc != nullptr && rc->err == 0);
-    freeReplyObject(redisCommand(rc, "CONFIG SET maxmemory 0"));
-    redisFree(rc);
-  }
+  redis_connection{f.journal.address}.run({"CONFIG", "SET", "maxmemory", "0"});
   auto stale = c.append(shard, record("stale"), 0);
   BOOST_CHECK(c.final_word(shard, stale) == durability::failed);
   auto fresh = c.append(shard, record("fresh"), 1);

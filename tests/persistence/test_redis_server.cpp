@@ -9,8 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include <hiredis/hiredis.h>
-
+#include "persistence/redis_connection.hpp"
 #include "persistence/redis_server.hpp"
 
 using namespace settle::persistence;
@@ -27,26 +26,24 @@ struct temp_dir {
   std::string path;
 };
 
-/// Runs one command; returns the reply as text (status, string or integer).
-std::string command(const redis_server& s, const char* fmt, const char* arg = nullptr) {
-  timeval tv{2, 0};
-  redisContext* c = s.port() != 0 ? redisConnectWithTimeout("127.0.0.1", s.port(), tv)
-                                  : redisConnectUnixWithTimeout(s.unix_socket().c_str(), tv);
-  BOOST_REQUIRE(c != nullptr && c->err == 0);
-  auto* r = static_cast<redisReply*>(arg ? redisCommand(c, fmt, arg) : redisCommand(c, fmt));
-  std::string out;
+/// Runs one command; returns the reply as text (status, string, error or integer).
+std::string command(const redis_server& s, std::initializer_list<std::string_view> args) {
+  redis_address a;
+  if (s.port() != 0)
+    a.port = s.port();
+  else
+    a.unix_socket = s.unix_socket();
+  a.timeout_ms = 2000;
+  redis_connection c{a};
+  c.append(args);  // read_reply: error replies are answers here, not failures
+  auto r = c.read_reply();
   if (r == nullptr)
-    out = "<no reply>";
-  else if (r->type == REDIS_REPLY_INTEGER)
-    out = std::to_string(r->integer);
-  else if (r->type == REDIS_REPLY_NIL)
-    out = "<nil>";
-  else if (r->str != nullptr)
-    out = std::string{r->str, r->len};
-  if (r != nullptr)
-    freeReplyObject(r);
-  redisFree(c);
-  return out;
+    return "<no reply>";
+  if (r->type == REDIS_REPLY_INTEGER)
+    return std::to_string(r->integer);
+  if (r->type == REDIS_REPLY_NIL)
+    return "<nil>";
+  return std::string{reply_text(r.get())};
 }
 
 }  // namespace
@@ -58,17 +55,17 @@ BOOST_AUTO_TEST_CASE(starts_on_a_private_socket_and_keeps_data_across_restarts) 
   o.appendfsync = "always";
   redis_server s{o};
   BOOST_CHECK(s.running());
-  BOOST_CHECK_EQUAL(command(s, "SET k %s", "v1"), "OK");
+  BOOST_CHECK_EQUAL(command(s, {"SET", "k", "v1"}), "OK");
   BOOST_CHECK(std::filesystem::exists(o.dir + "/appendonlydir"));  // AOF is on
   s.stop();
   BOOST_CHECK(!s.running());
   s.restart();
-  BOOST_CHECK_EQUAL(command(s, "GET k"), "v1");
+  BOOST_CHECK_EQUAL(command(s, {"GET", "k"}), "v1");
   // Killed without warning: with appendfsync always the acknowledged write survives.
-  BOOST_CHECK_EQUAL(command(s, "SET k %s", "v2"), "OK");
+  BOOST_CHECK_EQUAL(command(s, {"SET", "k", "v2"}), "OK");
   s.signal(SIGKILL);
   s.restart();
-  BOOST_CHECK_EQUAL(command(s, "GET k"), "v2");
+  BOOST_CHECK_EQUAL(command(s, {"GET", "k"}), "v2");
 }
 
 BOOST_AUTO_TEST_CASE(listens_on_a_free_loopback_port) {
@@ -77,7 +74,7 @@ BOOST_AUTO_TEST_CASE(listens_on_a_free_loopback_port) {
   o.dir = dir.path;
   o.port = pick_free_loopback_port();
   redis_server s{o};
-  BOOST_CHECK_EQUAL(command(s, "PING"), "PONG");
+  BOOST_CHECK_EQUAL(command(s, {"PING"}), "PONG");
 }
 
 BOOST_AUTO_TEST_CASE(paused_server_resumes) {
@@ -87,7 +84,7 @@ BOOST_AUTO_TEST_CASE(paused_server_resumes) {
   redis_server s{o};
   s.signal(SIGSTOP);
   s.signal(SIGCONT);
-  BOOST_CHECK_EQUAL(command(s, "PING"), "PONG");
+  BOOST_CHECK_EQUAL(command(s, {"PING"}), "PONG");
   s.signal(SIGSTOP);
   s.stop();  // stopping a paused server works too
   BOOST_CHECK(!s.running());
@@ -102,7 +99,7 @@ BOOST_AUTO_TEST_CASE(memory_limit_refuses_writes) {
   std::string big(64 * 1024, 'x');
   std::string last;
   for (int i = 0; i < 200 && last.find("OOM") == std::string::npos; ++i)
-    last = command(s, ("SET k" + std::to_string(i) + " %s").c_str(), big.c_str());
+    last = command(s, {"SET", "k" + std::to_string(i), big});
   BOOST_CHECK(last.find("OOM") != std::string::npos);
 }
 
