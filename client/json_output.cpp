@@ -122,6 +122,10 @@ std::string to_json(const protocol::response& r) {
     case op_kind::subscribe:
       num("subscription", r.subscription);
       break;
+    case op_kind::contract_set: case op_kind::contract: case op_kind::period_close:
+    case op_kind::statements: case op_kind::statement: case op_kind::fx_set: case op_kind::fx:
+    case op_kind::topup: case op_kind::suspend: case op_kind::resume: case op_kind::reconcile:
+      break;  // settlement answers (issue 12): not printed yet
   }
   return out + "}";
 }
@@ -167,6 +171,10 @@ std::string to_text(const protocol::response& r) {
       return fmt::format("subscription {}", r.subscription);
     case op_kind::unsubscribe:
       return "unsubscribed";
+    case op_kind::contract_set: case op_kind::contract: case op_kind::period_close:
+    case op_kind::statements: case op_kind::statement: case op_kind::fx_set: case op_kind::fx:
+    case op_kind::topup: case op_kind::suspend: case op_kind::resume: case op_kind::reconcile:
+      break;  // settlement answers (issue 12): not printed yet
   }
   return "ok";
 }

@@ -79,6 +79,13 @@ error_code authorize(const session_identity& who, const protocol::request_view& 
       return error_code::none;
     case op_kind::unsubscribe:
       return error_code::none;
+    case op_kind::contract:
+    case op_kind::statements:
+    case op_kind::statement:
+      // A partner reads its own contract and statements (docs/protocol.md, Settlement ops).
+      if (req.partner != who.partner)
+        return forbid(why, "this token may only read partner '" + who.partner + "'");
+      return error_code::none;
     default:
       return forbid(why, "only admin tokens may " + std::string{protocol::to_string(req.op)});
   }

@@ -265,6 +265,13 @@ inline bool admissible(const session_env& env, const protocol::request_view& req
     refuse(env, req, allowed, why);
     return false;
   }
+  if (protocol::is_settlement_op(req.op)) {
+    // The wire format is fixed (protocol/settlement.hpp) but no actor serves these yet.
+    refuse(env, req, error_code::bad_request,
+           "op '" + std::string{protocol::to_string(req.op)} +
+               "' is not served yet: partner settlement is being built (docs/settlement.md)");
+    return false;
+  }
   const auto max_in_flight = env.ctx->opts.max_in_flight_per_connection;
   if (env.st->in_flight >= max_in_flight) {
     refuse(env, req, error_code::overloaded,

@@ -110,6 +110,27 @@ verdict check_local_transfer(const request_view& r, const known_accounts& accoun
   return v;
 }
 
+/// The partner's gate: the settlement rules that come before the accounts.
+std::optional<verdict> check_partner(const request_view& r, const partner_gate& gate) {
+  const bool names_partner = r.kind == txn_kind::bet || r.kind == txn_kind::win ||
+                             r.kind == txn_kind::rollback;
+  if (!names_partner || r.partner.empty())
+    return std::nullopt;
+  if (gate.over_rate)
+    return refusal(error_code::rate_limited,
+                   "partner " + in_quotes(r.partner) + " is over its max_tps; retry later");
+  if (r.kind != txn_kind::bet)
+    return std::nullopt;
+  if (gate.suspended)
+    return refusal(error_code::partner_suspended,
+                   "partner " + in_quotes(r.partner) + " is suspended");
+  if (gate.credit_exhausted)
+    return refusal(error_code::credit_exhausted, "partner " + in_quotes(r.partner) +
+                                                     " settles through a supplier with no "
+                                                     "credit left");
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string no_such_account(std::string_view account) {
@@ -117,12 +138,13 @@ std::string no_such_account(std::string_view account) {
 }
 
 verdict decide(const request_view& r, uint64_t fingerprint, const known_ids& ids,
-               const known_accounts& accounts, const txn_limits& limits) {
+               const known_accounts& accounts, const txn_limits& limits,
+               const partner_gate& partner) {
   if (auto refused = check_request(r, limits))
     return std::move(*refused);
   if (ids.own != nullptr)
     return check_retry(r, fingerprint, *ids.own);
-  return check_new(r, ids, accounts);
+  return check_new(r, ids, accounts, partner);
 }
 
 std::optional<verdict> check_request(const request_view& r, const txn_limits& limits) {
@@ -146,7 +168,8 @@ verdict check_retry(const request_view& r, uint64_t fingerprint, const id_entry&
     return r.kind == txn_kind::bet
                ? refusal(error_code::rolled_back,
                          "bet " + in_quotes(r.id) + " was rolled back before it arrived")
-               : refusal(error_code::id_conflict, "id " + in_quotes(r.id) + " names a rolled-back bet");
+               : refusal(error_code::id_conflict,
+                         "id " + in_quotes(r.id) + " names a rolled-back bet");
   if (own.fingerprint != fingerprint)
     return refusal(error_code::id_conflict,
                    "id " + in_quotes(r.id) + " was used with different fields");
@@ -168,7 +191,10 @@ verdict check_retry(const request_view& r, uint64_t fingerprint, const id_entry&
   return v;
 }
 
-verdict check_new(const request_view& r, const known_ids& ids, const known_accounts& accounts) {
+verdict check_new(const request_view& r, const known_ids& ids, const known_accounts& accounts,
+                  const partner_gate& partner) {
+  if (auto refused = check_partner(r, partner))
+    return std::move(*refused);
   switch (r.kind) {
     case txn_kind::rollback:
       return check_rollback(r, ids.ref, accounts.account);

@@ -66,11 +66,20 @@ struct known_accounts {
   const account_state* target = nullptr;  // transfers whose target is in the same shard
 };
 
+/// What the settlement state says about the partner a bet, win or rollback names
+/// (ledger/settlement_book; the shard keeps it current). All false: no restriction.
+struct partner_gate {
+  bool over_rate = false;         // past the contract's max_tps now: rate_limited (retryable)
+  bool suspended = false;         // suspend {partner}: its bets are refused
+  bool credit_exhausted = false;  // a supplier (or a provider via one) without credit left
+};
+
 /// The whole decision for a `txn` whose accounts are all at hand (a transfer within one
 /// shard, or any other kind): check_request, then check_retry when the id is known, else
 /// check_new. `fingerprint` is ledger::fingerprint(r).
 verdict decide(const request_view& r, uint64_t fingerprint, const known_ids& ids,
-               const known_accounts& accounts, const txn_limits& limits);
+               const known_accounts& accounts, const txn_limits& limits,
+               const partner_gate& partner = {});
 
 // -- the phases, for callers that hold the inputs at different times (cross-shard transfers,
 //    rollbacks whose bet sits in another stripe of the id store) --
@@ -81,8 +90,11 @@ std::optional<verdict> check_request(const request_view& r, const txn_limits& li
 /// What an id that is already remembered means for a new request carrying it (a retry, a
 /// conflict, a bet refused by an earlier rollback).
 verdict check_retry(const request_view& r, uint64_t fingerprint, const id_entry& own);
-/// A request whose id is new, against the accounts (and, for rollbacks, the bet it names).
-verdict check_new(const request_view& r, const known_ids& ids, const known_accounts& accounts);
+/// A request whose id is new: its partner's gate (rate, suspension, credit; wins and
+/// rollbacks pass a suspension and an exhausted credit: player money is never trapped), then
+/// the accounts (and, for rollbacks, the bet it names).
+verdict check_new(const request_view& r, const known_ids& ids, const known_accounts& accounts,
+                  const partner_gate& partner = {});
 
 /// Transfers: whether `target` (null: it does not exist) can take `currency`. Asked of the
 /// target's shard before anything moves.

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "protocol/msgpack_writer.hpp"
+#include "protocol/settlement_codec.hpp"
 
 namespace settle::protocol {
 
@@ -153,12 +154,27 @@ inline void write_op_fields(mp_writer& w, const request& r) {
       return;
     case op_kind::txn:
       return write_txn_fields(w, r);
+    case op_kind::contract_set:  // the settlement ops: encode_request hands them to their own
+    case op_kind::contract:      // encoder, so never here
+    case op_kind::period_close:
+    case op_kind::statements:
+    case op_kind::statement:
+    case op_kind::fx_set:
+    case op_kind::fx:
+    case op_kind::topup:
+    case op_kind::suspend:
+    case op_kind::resume:
+    case op_kind::reconcile:
+      w.map_header(2);
+      return;
   }
 }
 
 }  // namespace
 
 void encode_request(const request& r, uint64_t rid, std::vector<char>& out) {
+  if (is_settlement_op(r.op))
+    return detail::encode_settlement_request(r, rid, out);
   detail::write_frame(out, request_room(r), [&](mp_writer& w) {
     write_op_fields(w, r);
     kv(w, "op", to_string(r.op));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "protocol/messages.hpp"
+#include "protocol/settlement.hpp"  // the settlement ops' payloads
 
 namespace settle::protocol {
 
@@ -25,6 +26,9 @@ enum class decode_status {
 /// Validates field formats: account ids (1..64 bytes of [A-Za-z0-9._:-]), currency (3
 /// uppercase ASCII letters), transaction ids (1..64 bytes), required fields per op and per txn
 /// kind. The last of duplicate keys wins, nil counts as absent, unknown keys are skipped.
+/// A settlement op (is_settlement_op) is checked by a second pass of its own over the body:
+/// `out` then holds op, rid, partner (a topup's amount, currency and id too) and
+/// settlement_body; to_request / assign decode the rest (protocol/settlement.hpp).
 decode_status decode_request(std::string_view body, request_view& out,
                              std::string& error_message);
 
@@ -64,7 +68,8 @@ void encode_event_array(const std::vector<event>& events, std::vector<char>& out
 bool decode_event_array(std::string_view body, std::vector<event>& out,
                         std::string& error_message);
 
-/// Client side: appends one complete frame holding `req` (only the fields its op uses).
+/// Client side: appends one complete frame holding `req` (only the fields its op uses; a
+/// settlement op's from req.settlement, or defaults when it is null).
 void encode_request(const request& req, std::vector<char>& out);
 /// The same with `rid` in place of req.rid (a pipelining client tags requests without
 /// copying them).
@@ -72,7 +77,9 @@ void encode_request(const request& req, uint64_t rid, std::vector<char>& out);
 
 /// Client side: decodes one response frame body in one pass. Returns false with
 /// `error_message` set when the body is not a well-formed response. Allocates only for the
-/// strings and totals it fills; a reused `out` keeps its buffers.
+/// strings and totals it fills; a reused `out` keeps its buffers. A success answer with a key
+/// only settlement answers have is read a second time for its op's fields, into a new
+/// out.settlement (docs/protocol.md "Clients: telling settlement answers apart").
 bool decode_response(std::string_view body, response& out, std::string& error_message);
 
 /// Field-format checks shared by the codec and the engine.

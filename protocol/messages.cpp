@@ -1,6 +1,8 @@
 #include "protocol/messages.hpp"
 
 #include <array>
+
+#include "protocol/settlement_codec.hpp"
 #include <utility>
 
 namespace settle::protocol {
@@ -17,15 +19,18 @@ bool parse_table(std::string_view text, Enum& out, const std::array<std::string_
   return false;
 }
 
-constexpr std::array<std::string_view, 17> error_names{
+constexpr std::array<std::string_view, 23> error_names{
     "none",          "bad_request",       "unauthenticated",    "forbidden",
     "unknown_account", "account_exists",  "account_blocked",    "currency_mismatch",
     "invalid_amount", "insufficient_funds", "id_conflict",      "rolled_back",
     "ref_mismatch",  "unknown_partner",   "overloaded",         "unavailable",
-    "internal"};
-constexpr std::array<std::string_view, 10> op_names{
-    "hello", "open", "txn", "balance", "partner", "block", "unblock", "snapshot", "subscribe",
-    "unsubscribe"};
+    "internal",      "rate_limited",      "partner_suspended",  "credit_exhausted",
+    "fx_missing",    "unknown_period",    "no_contract"};
+constexpr std::array<std::string_view, 21> op_names{
+    "hello",     "open",       "txn",        "balance",      "partner",   "block",
+    "unblock",   "snapshot",   "subscribe",  "unsubscribe",  "contract_set", "contract",
+    "period_close", "statements", "statement", "fx_set",     "fx",        "topup",
+    "suspend",   "resume",     "reconcile"};
 constexpr std::array<std::string_view, 6> txn_names{"bet",     "win",      "rollback",
                                                     "deposit", "withdraw", "transfer"};
 constexpr std::array<std::string_view, 3> kind_names{"player", "partner", "house"};
@@ -34,8 +39,8 @@ constexpr std::array<std::string_view, 3> outcome_names{"applied", "duplicate", 
 constexpr std::array<std::string_view, 3> role_names{"admin", "partner", "viewer"};
 
 // The tables list every enumerator in declaration order.
-static_assert(error_names.size() == static_cast<size_t>(error_code::internal) + 1);
-static_assert(op_names.size() == static_cast<size_t>(op_kind::unsubscribe) + 1);
+static_assert(error_names.size() == static_cast<size_t>(last_error_code) + 1);
+static_assert(op_names.size() == static_cast<size_t>(last_op_kind) + 1);
 static_assert(txn_names.size() == static_cast<size_t>(txn_kind::transfer) + 1);
 static_assert(kind_names.size() == static_cast<size_t>(account_kind::house) + 1);
 static_assert(status_names.size() == static_cast<size_t>(account_status::blocked) + 1);
@@ -92,6 +97,11 @@ void assign(request& out, const request_view& v) {
   copy_list(out.partners, v.partner_list);
   out.all = v.all;
   out.subscription = v.subscription;
+  // The body was checked when `v` was decoded: decoding it again cannot fail.
+  if (is_settlement_op(v.op) && !v.settlement_body.empty())
+    out.settlement = detail::settlement_fields(v.settlement_body, v.op);
+  else
+    out.settlement.reset();
 }
 
 request to_request(const request_view& v) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,12 +31,36 @@ enum class error_code : uint8_t {
   overloaded,
   unavailable,
   internal,
+  // Settlement (docs/settlement.md); after `internal` so earlier codes keep their numbers.
+  rate_limited,
+  partner_suspended,
+  credit_exhausted,
+  fx_missing,
+  unknown_period,
+  no_contract,
 };
 
-/// Request operations.
+/// The last error code: tables and tests cover 0..last_error_code.
+constexpr error_code last_error_code = error_code::no_contract;
+
+/// Request operations. The settlement ops (contract_set .. reconcile) come after the others, so
+/// earlier ops keep their numbers; their payloads are in protocol/settlement.hpp.
 enum class op_kind : uint8_t {
   hello, open, txn, balance, partner, block, unblock, snapshot, subscribe, unsubscribe,
+  contract_set, contract, period_close, statements, statement, fx_set, fx, topup, suspend, resume,
+  reconcile,
 };
+
+/// The last op: tables and tests cover 0..last_op_kind.
+constexpr op_kind last_op_kind = op_kind::reconcile;
+
+/// The partner settlement ops (docs/protocol.md "Settlement ops"), decoded off the hot path.
+constexpr bool is_settlement_op(op_kind op) {
+  return op >= op_kind::contract_set && op <= op_kind::reconcile;
+}
+
+struct settlement_request;  // protocol/settlement.hpp
+struct settlement_answer;
 
 /// Transaction kinds of the `txn` op.
 enum class txn_kind : uint8_t { bet, win, rollback, deposit, withdraw, transfer };
@@ -71,7 +96,8 @@ bool parse(std::string_view, role&);
 
 /// True only for errors where a retry with the same transaction id may succeed.
 constexpr bool is_retryable(error_code e) {
-  return e == error_code::overloaded || e == error_code::unavailable || e == error_code::internal;
+  return e == error_code::overloaded || e == error_code::unavailable ||
+         e == error_code::internal || e == error_code::rate_limited;
 }
 
 /// One decoded request. Flat on purpose: one struct for all ops keeps the codec and routing
@@ -94,6 +120,9 @@ struct request {
   bool all = false;
   // unsubscribe
   uint64_t subscription = 0;
+  // settlement ops (besides partner, and topup's amount, currency and id): set by the
+  // decoder for every settlement op it accepts; nullptr for the other ops
+  std::shared_ptr<const settlement_request> settlement;
 };
 
 /// A decoded request whose strings point into the frame body it was decoded from: valid only
@@ -116,6 +145,11 @@ struct request_view {
   bool all = false;
   // unsubscribe
   uint64_t subscription = 0;
+  // settlement ops: the frame body, already checked (to_request and assign decode its
+  // settlement fields). Set by decode_request for a settlement op it accepts, empty for one it
+  // refuses; NOT reset for the other ops (the hot path does no work for it): read it only
+  // when is_settlement_op(op).
+  std::string_view settlement_body;
 };
 
 /// The strings of a list field of a request_view (account_list, partner_list), in order.
@@ -128,7 +162,8 @@ request to_request(const request_view& v);
 void assign(request& out, const request_view& v);
 
 /// Views into the strings of `r` (valid while `r` lives and its strings are unchanged). The
-/// list fields of `subscribe` are not carried (their views would need msgpack bytes).
+/// list fields of `subscribe` and the settlement fields are not carried (their views would
+/// need msgpack bytes).
 request_view view_of(const request& r);
 
 /// Per-currency live totals of one partner.
@@ -166,6 +201,9 @@ struct response {
   std::vector<currency_totals> totals;
   // subscribe
   uint64_t subscription = 0;
+  // settlement ops (besides partner): nullptr for the other ops; encode_response writes
+  // defaults for a settlement op without one
+  std::shared_ptr<const settlement_answer> settlement;
 
   bool ok() const { return error == error_code::none; }
 };

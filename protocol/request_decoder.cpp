@@ -1,6 +1,7 @@
 // decode_request: one pass over the frame body that keeps, per known key, where its value is;
 // then the field rules, in the documented order, over those values. Nothing is allocated unless
-// a problem is reported.
+// a problem is reported. The settlement ops' fields are not among the known keys: their body
+// goes to settlement_decoder.cpp after op and rid, so the hot ops' pass stays as it was.
 #include "protocol/codec.hpp"
 
 #include <array>
@@ -10,21 +11,13 @@
 #include <vector>
 
 #include "protocol/msgpack_reader.hpp"
+#include "protocol/settlement_codec.hpp"
 
 namespace settle::protocol {
 
-namespace {
-
-using detail::mp_item;
-using detail::mp_reader;
-using detail::mp_type;
-
-constexpr size_t max_id_bytes = 64;      // account, partner, txn id, ref, round, game
-constexpr size_t max_token_bytes = 256;  // hello token
-
 /// Client-supplied text quoted for an error message: at most 32 bytes, printable ASCII only,
 /// so that an answer never echoes megabytes or invalid UTF-8 back.
-std::string shown(std::string_view s) {
+std::string detail::shown(std::string_view s) {
   constexpr size_t max_shown = 32;
   static constexpr char hex[] = "0123456789abcdef";
   std::string out = "'";
@@ -43,6 +36,16 @@ std::string shown(std::string_view s) {
   out += '\'';
   return out;
 }
+
+namespace {
+
+using detail::mp_item;
+using detail::mp_reader;
+using detail::mp_type;
+using detail::shown;
+
+constexpr size_t max_id_bytes = 64;      // account, partner, txn id, ref, round, game
+constexpr size_t max_token_bytes = 256;  // hello token
 
 // -- the pass over the body ---------------------------------------------------------------------
 
@@ -365,6 +368,65 @@ bool decode_txn(field_checker& f, request_view& r) {
          f.account(key::to, r.to, r.kind == txn_kind::transfer);
 }
 
+/// A settlement op: its fields are checked by their own pass over the body (settlement
+/// decoder), so the hot ops' pass above knows none of their keys.
+void decode_settlement(std::string_view body, request_view& out, field_checker& f) {
+  out.settlement_body = {};
+  std::string problem;
+  if (detail::check_settlement_request(body, out.op, out, problem))
+    out.settlement_body = body;
+  else
+    f.preset(std::move(problem));
+}
+
+/// The fields of op `out.op` (op and rid were good), in the order their problems are reported.
+/// Called once: the compiler inlines it into decode_request.
+void decode_fields(std::string_view body, request_view& out, field_checker& f) {
+  switch (out.op) {
+    case op_kind::hello:
+      f.str(key::token, out.token, true, max_token_bytes);
+      break;
+    case op_kind::open:
+      f.account(key::account, out.account, true) && f.currency(key::currency, out.currency);
+      break;
+    case op_kind::txn:
+      decode_txn(f, out);
+      break;
+    case op_kind::balance:
+    case op_kind::block:
+    case op_kind::unblock:
+      f.account(key::account, out.account, true);
+      break;
+    case op_kind::partner:
+      f.partner(key::partner, out.partner, true);
+      break;
+    case op_kind::snapshot:
+      break;
+    case op_kind::subscribe:
+      if (f.list(key::accounts, out.account_list, false) &&
+          f.list(key::partners, out.partner_list, true) && f.flag(key::all, out.all) &&
+          out.account_list.empty() && out.partner_list.empty() && !out.all)
+        f.fail(key::all, "subscribe needs accounts, partners or all: true");
+      break;
+    case op_kind::unsubscribe:
+      f.uint(key::subscription, out.subscription);
+      break;
+    case op_kind::contract_set:
+    case op_kind::contract:
+    case op_kind::period_close:
+    case op_kind::statements:
+    case op_kind::statement:
+    case op_kind::fx_set:
+    case op_kind::fx:
+    case op_kind::topup:
+    case op_kind::suspend:
+    case op_kind::resume:
+    case op_kind::reconcile:
+      decode_settlement(body, out, f);
+      break;
+  }
+}
+
 }  // namespace
 
 decode_status decode_request(std::string_view body, request_view& out,
@@ -388,39 +450,14 @@ decode_status decode_request(std::string_view body, request_view& out,
   if (op_ok && !parse(op, out.op))
     op_ok = f.fail(key::op, "unknown op " + shown(op));
   const bool rid_ok = f.uint(key::rid, out.rid);
-  if (s.non_string_key)
+  if (s.non_string_key) {
+    out.settlement_body = {};  // clear() leaves it: only settlement ops read it
     return decode_status::bad_request;
-  if (op_ok && rid_ok) {
-    switch (out.op) {
-      case op_kind::hello:
-        f.str(key::token, out.token, true, max_token_bytes);
-        break;
-      case op_kind::open:
-        f.account(key::account, out.account, true) && f.currency(key::currency, out.currency);
-        break;
-      case op_kind::txn:
-        decode_txn(f, out);
-        break;
-      case op_kind::balance:
-      case op_kind::block:
-      case op_kind::unblock:
-        f.account(key::account, out.account, true);
-        break;
-      case op_kind::partner:
-        f.partner(key::partner, out.partner, true);
-        break;
-      case op_kind::snapshot:
-        break;
-      case op_kind::subscribe:
-        if (f.list(key::accounts, out.account_list, false) &&
-            f.list(key::partners, out.partner_list, true) && f.flag(key::all, out.all) &&
-            out.account_list.empty() && out.partner_list.empty() && !out.all)
-          f.fail(key::all, "subscribe needs accounts, partners or all: true");
-        break;
-      case op_kind::unsubscribe:
-        f.uint(key::subscription, out.subscription);
-        break;
-    }
+  }
+  if (!op_ok || !rid_ok) {
+    out.settlement_body = {};
+  } else {
+    decode_fields(body, out, f);
   }
   return f.failed() ? decode_status::bad_request : decode_status::ok;
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "protocol/msgpack_reader.hpp"
+#include "protocol/settlement_codec.hpp"
 
 namespace settle::protocol {
 
@@ -36,6 +37,7 @@ void clear(response& r) {
   r.has_balance = false;
   r.totals.clear();
   r.subscription = 0;
+  r.settlement.reset();
 }
 
 bool get_str(const mp_item& v, std::string& out) {
@@ -72,6 +74,14 @@ bool get_u64(const mp_item& v, uint64_t& out) {
   return true;
 }
 
+/// A partner kind (provider, supplier, payment): the `kind` of a contract answer.
+bool is_partner_kind(const mp_item& v) {
+  if (v.type != mp_type::str)
+    return false;
+  const auto name = v.str();
+  return name == "provider" || name == "supplier" || name == "payment";
+}
+
 /// The response keys the decoder reads; every other key is ignored.
 enum class key : uint8_t {
   rid, ok, error, message, retryable, role, partner, account, currency, kind, status, balance,
@@ -105,7 +115,7 @@ key key_of(std::string_view k) {
 /// first bad key or field the rest is walked but not applied.
 class response_reader {
 public:
-  response_reader(std::string_view body, response& out) : rd_(body), out_(out) {}
+  response_reader(std::string_view body, response& out) : body_(body), rd_(body), out_(out) {}
 
   bool read(std::string& why) {
     mp_item top;
@@ -179,7 +189,11 @@ private:
       case key::partner: good = get_str(v, r.partner); break;
       case key::account: good = has_account_ = get_str(v, r.account); break;
       case key::currency: good = get_str(v, r.currency); break;
-      case key::kind: good = has_kind_ = get_enum(v, r.kind); break;
+      case key::kind:
+        // An account's kind, or a partner's (contract answers): the names are disjoint.
+        has_kind_ = get_enum(v, r.kind);
+        good = has_kind_ || is_partner_kind(v);
+        break;
       case key::status:
         // txn answers carry an outcome, account answers a status; the two sets of names are
         // disjoint, so the value tells which.
@@ -200,7 +214,9 @@ private:
           return read_totals(v.u64, good);
         break;
       case key::subscription: good = has_subscription_ = get_u64(v, r.subscription); break;
-      case key::unknown: break;
+      case key::unknown:
+        settlement_ = settlement_ || detail::is_settlement_answer_key(name);
+        break;
     }
     return rd_.skip_contents(v);
   }
@@ -275,6 +291,9 @@ private:
       why = ok_flag_ ? "response has ok=true and an error" : "response has ok=false and no error";
       return false;
     }
+    // A settlement answer: its own decoder reads it again, knowing the op from its keys.
+    if (ok_flag_ && settlement_)
+      return detail::decode_settlement_answer(body_, r, why);
     // The keys of a success tell which op it answers (block and unblock only by the status);
     // clients that track ops by rid may overwrite `op`. Error answers leave it at the default.
     if (ok_flag_) {
@@ -296,8 +315,10 @@ private:
     return true;
   }
 
+  std::string_view body_;
   mp_reader rd_;
   response& out_;
+  bool settlement_ = false;  // a key only settlement answers have
   bool bad_key_ = false;
   bool bad_field_ = false;
   std::string_view bad_name_;  // the first bad field's key, in the body

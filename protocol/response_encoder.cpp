@@ -5,6 +5,7 @@
 
 #include "base/invariant.hpp"
 #include "protocol/msgpack_writer.hpp"
+#include "protocol/settlement_codec.hpp"
 
 namespace settle::protocol {
 
@@ -192,6 +193,17 @@ void encode_response(const response& r, std::vector<char>& out) {
     case op_kind::snapshot:
     case op_kind::unsubscribe: return encode_plain_answer(r, false, out);
     case op_kind::subscribe: return encode_plain_answer(r, true, out);
+    case op_kind::contract_set:
+    case op_kind::contract:
+    case op_kind::period_close:
+    case op_kind::statements:
+    case op_kind::statement:
+    case op_kind::fx_set:
+    case op_kind::fx:
+    case op_kind::topup:
+    case op_kind::suspend:
+    case op_kind::resume:
+    case op_kind::reconcile: return detail::encode_settlement_answer(r, out);
   }
   // An op outside the enumeration: an empty body, as the msgpack-c encoder wrote.
   write_frame(out, 0, [](mp_writer&) {});

@@ -254,6 +254,28 @@ BOOST_AUTO_TEST_CASE(authentication_and_roles) {
   BOOST_CHECK(viewer->block("roles").error == error_code::forbidden);
 }
 
+BOOST_AUTO_TEST_CASE(settlement_ops_are_refused_by_role_then_not_served_yet) {
+  engine_process eng;
+  auto admin = eng.connect();
+  auto acme = eng.connect(testing::acme_token);
+  auto viewer = eng.connect(testing::viewer_token);
+  protocol::request contract;
+  contract.op = protocol::op_kind::contract;
+  contract.partner = "acme";
+  // The role rules first: a partner reads only its own contract, a viewer none.
+  auto other = contract;
+  other.partner = "beta";
+  BOOST_CHECK(acme->call(other).error == error_code::forbidden);
+  BOOST_CHECK(viewer->call(contract).error == error_code::forbidden);
+  // Then a clear, final refusal until the engine serves them (docs/protocol.md).
+  for (auto* c : {admin.get(), acme.get()}) {
+    auto r = c->call(contract);
+    BOOST_CHECK(r.error == error_code::bad_request);
+    BOOST_CHECK_MESSAGE(r.message.find("not served yet") != std::string::npos, r.message);
+  }
+  BOOST_CHECK(admin->balance("nobody").error == error_code::unknown_account);  // still serving
+}
+
 BOOST_AUTO_TEST_CASE(ledger_rules_over_tcp) {
   engine_process eng{{"--max-amount", "1000000"}};
   auto c = eng.connect();

@@ -77,11 +77,15 @@ id_entry with(id_entry e, bool rolled_back) {
 request bet(int64_t amount, std::string id = "b1") {
   return req::txn(txn_kind::bet, std::move(id), "alice", amount, "EUR", "acme");
 }
-request win(int64_t amount) { return req::txn(txn_kind::win, "w1", "alice", amount, "EUR", "acme"); }
+request win(int64_t amount) {
+  return req::txn(txn_kind::win, "w1", "alice", amount, "EUR", "acme");
+}
 request deposit(int64_t amount, const char* currency = "EUR") {
   return req::txn(txn_kind::deposit, "d1", "alice", amount, currency);
 }
-request withdraw(int64_t amount) { return req::txn(txn_kind::withdraw, "x1", "alice", amount, "EUR"); }
+request withdraw(int64_t amount) {
+  return req::txn(txn_kind::withdraw, "x1", "alice", amount, "EUR");
+}
 request rollback(std::optional<int64_t> amount = std::nullopt, const char* account = "alice") {
   auto r = req::rollback("r1", "b1", account, "EUR", "acme");
   if (amount) {
@@ -113,6 +117,7 @@ struct row {
   int64_t balance = 0;  // apply: after; duplicate: the stored one
   uint64_t version = 0;
   int64_t target_balance = 0;  // transfers within one shard
+  partner_gate gate{};         // what the settlement state says about the partner
 };
 
 const row rows[] = {
@@ -273,6 +278,36 @@ const row rows[] = {
     {.rule = "a target that would overflow", .in = transfer(40), .account = player(100),
      .target = player(INT64_MAX - 5), .kind = verdict_kind::refuse,
      .error = error_code::invalid_amount},
+    // -- the partner's gate (settlement): after the retry checks, before the accounts --
+    {.rule = "a bet past the partner's max_tps: rate_limited", .in = bet(10),
+     .account = player(100), .kind = verdict_kind::refuse, .error = error_code::rate_limited,
+     .gate = {.over_rate = true}},
+    {.rule = "the rate is checked before the account", .in = bet(10),
+     .kind = verdict_kind::refuse, .error = error_code::rate_limited,
+     .gate = {.over_rate = true}},
+    {.rule = "a win past the rate too", .in = win(10), .account = player(100),
+     .kind = verdict_kind::refuse, .error = error_code::rate_limited,
+     .gate = {.over_rate = true}},
+    {.rule = "a bet of a suspended partner: partner_suspended", .in = bet(10),
+     .account = player(100), .kind = verdict_kind::refuse,
+     .error = error_code::partner_suspended, .gate = {.suspended = true}},
+    {.rule = "a win of a suspended partner applies", .in = win(10), .account = player(100),
+     .balance = 110, .version = 2, .gate = {.suspended = true}},
+    {.rule = "a rollback of a suspended partner applies", .in = rollback(),
+     .account = player(0), .ref = bet_entry("alice", 30), .balance = 30, .version = 2,
+     .gate = {.suspended = true, .credit_exhausted = true}},
+    {.rule = "a bet through a supplier without credit: credit_exhausted", .in = bet(10),
+     .account = player(100), .kind = verdict_kind::refuse,
+     .error = error_code::credit_exhausted, .gate = {.credit_exhausted = true}},
+    {.rule = "a win with the supplier's credit exhausted applies", .in = win(10),
+     .account = player(100), .balance = 110, .version = 2,
+     .gate = {.credit_exhausted = true}},
+    {.rule = "a retry of an applied bet is a duplicate, whatever the partner's gate",
+     .in = bet(10), .account = player(90, 2), .own = done_as(bet(10), 90, 2),
+     .kind = verdict_kind::duplicate, .status = txn_status::duplicate, .balance = 90,
+     .version = 2, .gate = {.over_rate = true, .suspended = true}},
+    {.rule = "deposits name no partner: no gate", .in = deposit(10), .account = player(100),
+     .balance = 110, .version = 2, .gate = {.over_rate = true, .suspended = true}},
 };
 
 }  // namespace
@@ -291,7 +326,7 @@ BOOST_AUTO_TEST_CASE(every_rule_of_decide) {
       const known_ids ids{t.own ? &*t.own : nullptr, t.ref ? &*t.ref : nullptr};
       const known_accounts accounts{t.account ? &*t.account : nullptr,
                                     t.target ? &*t.target : nullptr};
-      auto v = decide(r, fingerprint(r), ids, accounts, txn_limits{max_amount});
+      auto v = decide(r, fingerprint(r), ids, accounts, txn_limits{max_amount}, t.gate);
       BOOST_CHECK_EQUAL(v.kind, t.kind);
       BOOST_CHECK_EQUAL(static_cast<int>(v.error), static_cast<int>(t.error));
       if (v.refused()) {

@@ -35,7 +35,9 @@ void names_round_trip(Enum last) {
 
 BOOST_AUTO_TEST_CASE(enum_names_round_trip) {
   names_round_trip(error_code::internal);
+  names_round_trip(last_error_code);
   names_round_trip(op_kind::unblock);
+  names_round_trip(last_op_kind);
   names_round_trip(txn_kind::transfer);
   names_round_trip(account_kind::house);
   names_round_trip(account_status::blocked);
@@ -48,8 +50,9 @@ BOOST_AUTO_TEST_CASE(wire_names_are_the_documented_ones) {
                          "unknown_account", "account_exists", "account_blocked",  "currency_mismatch",
                          "invalid_amount",  "insufficient_funds", "id_conflict",  "rolled_back",
                          "ref_mismatch",    "unknown_partner", "overloaded",      "unavailable",
-                         "internal"};
-  for (int i = 0; i <= static_cast<int>(error_code::internal); ++i)
+                         "internal",       "rate_limited",    "partner_suspended", "credit_exhausted",
+                         "fx_missing",     "unknown_period",  "no_contract"};
+  for (int i = 0; i <= static_cast<int>(last_error_code); ++i)
     BOOST_CHECK_EQUAL(to_string(static_cast<error_code>(i)), codes[i]);
   BOOST_CHECK_EQUAL(to_string(op_kind::hello), "hello");
   BOOST_CHECK_EQUAL(to_string(op_kind::unblock), "unblock");
@@ -64,14 +67,17 @@ BOOST_AUTO_TEST_CASE(wire_names_are_the_documented_ones) {
   BOOST_CHECK_EQUAL(to_string(op_kind::snapshot), "snapshot");
   BOOST_CHECK_EQUAL(to_string(op_kind::subscribe), "subscribe");
   BOOST_CHECK_EQUAL(to_string(op_kind::unsubscribe), "unsubscribe");
-  BOOST_CHECK_EQUAL(to_string(static_cast<op_kind>(10)), "invalid");
+  BOOST_CHECK_EQUAL(to_string(op_kind::contract_set), "contract_set");
+  BOOST_CHECK_EQUAL(to_string(op_kind::reconcile), "reconcile");
+  BOOST_CHECK_EQUAL(to_string(static_cast<op_kind>(static_cast<int>(last_op_kind) + 1)),
+                    "invalid");
 }
 
-BOOST_AUTO_TEST_CASE(only_overloaded_unavailable_internal_are_retryable) {
-  for (int i = 0; i <= static_cast<int>(error_code::internal); ++i) {
+BOOST_AUTO_TEST_CASE(only_overloaded_unavailable_internal_rate_limited_are_retryable) {
+  for (int i = 0; i <= static_cast<int>(last_error_code); ++i) {
     auto e = static_cast<error_code>(i);
-    bool expected =
-        e == error_code::overloaded || e == error_code::unavailable || e == error_code::internal;
+    bool expected = e == error_code::overloaded || e == error_code::unavailable ||
+                    e == error_code::internal || e == error_code::rate_limited;
     BOOST_CHECK_MESSAGE(is_retryable(e) == expected, to_string(e));
   }
 }

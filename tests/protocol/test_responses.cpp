@@ -188,7 +188,7 @@ BOOST_AUTO_TEST_CASE(block_unblock_response_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(every_error_code_round_trips_with_its_retryable_flag) {
-  for (int c = 1; c <= static_cast<int>(error_code::internal); ++c) {
+  for (int c = 1; c <= static_cast<int>(last_error_code); ++c) {
     auto code = static_cast<error_code>(c);
     BOOST_TEST_CONTEXT(to_string(code)) {
       for (auto op : {op_kind::hello, op_kind::txn, op_kind::partner}) {
