@@ -1,5 +1,6 @@
 #include "actors/clearing_actor.hpp"
 #include "base/invariant.hpp"
+#include "base/wall_clock.hpp"
 
 #include <chrono>
 
@@ -13,9 +14,7 @@ using protocol::op_kind;
 namespace {
 
 int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return wall_clock_ms();
 }
 
 }  // namespace

@@ -74,6 +74,9 @@ void clearing_registry::on_unwatch(const watch_order& order) {
 }
 
 void clearing_registry::route(delta_batch& batch) {
+  // Partner settlement counts the open periods' live totals from the same deltas.
+  if (routes_->settlement && !batch.deltas.empty())
+    send(routes_->settlement, delta_atom::value, batch);
   for (auto& d : batch.deltas)
     send(clearing_for(d.partner), delta_atom::value, std::move(d));
 }

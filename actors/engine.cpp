@@ -15,6 +15,8 @@ namespace settle::actors {
 using protocol::op_kind;
 
 const caf::actor& routing::target_for(const protocol::request_view& req) const {
+  if (protocol::is_settlement_op(req.op))
+    return settlement;
   switch (req.op) {
     case op_kind::partner:
       return registry;
@@ -64,6 +66,16 @@ engine::engine(caf::actor_system& sys, engine_options opts, engine_seed seed)
     caf::actor_config acfg{&sys.middleman().backend()};
     routes_->ledger_shards.push_back(sys.spawn_impl<ledger_shard, caf::no_spawn_options>(acfg, std::move(s)));
   }
+  // After the shards: it tells them their partner gates as it starts. Detached when it has
+  // a store, which blocks on Redis (closes read the journal).
+  if (opts.settlement.store)
+    routes_->settlement = sys.spawn<settlement_actor, caf::detached>(
+        std::shared_ptr<const routing>(routes_), std::move(opts.settlement),
+        std::move(seed.settlement));
+  else
+    routes_->settlement = sys.spawn<settlement_actor>(std::shared_ptr<const routing>(routes_),
+                                                      std::move(opts.settlement),
+                                                      std::move(seed.settlement));
 }
 
 engine::~engine() {
@@ -72,7 +84,7 @@ engine::~engine() {
 
 std::vector<caf::actor> engine::stop_order() const {
   // The timer relay first: after it, no delayed message reaches a shard.
-  std::vector<caf::actor> all{routes_->timers};
+  std::vector<caf::actor> all{routes_->timers, routes_->settlement};
   all.insert(all.end(), routes_->ledger_shards.begin(), routes_->ledger_shards.end());
   all.push_back(routes_->registry);
   all.push_back(routes_->publisher);

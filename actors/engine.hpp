@@ -12,6 +12,7 @@
 #include "actors/ledger_shard.hpp"
 #include "actors/publisher.hpp"
 #include "actors/routing.hpp"
+#include "actors/settlement_actor.hpp"
 #include "actors/snapshot_actor.hpp"
 #include "ledger/clearing.hpp"
 #include "ledger/id_store.hpp"
@@ -25,6 +26,7 @@ struct engine_seed {
   std::vector<ledger::partner_spill> partner_spill; // per shard, or empty
   ledger::id_map ids;
   std::map<std::pair<std::string, ledger::currency_code>, ledger::clearing_account> clearing;
+  ledger::settlement_book settlement;  // folded from the settlement stream
 };
 
 /// Sizes and limits of the actor layer.
@@ -40,6 +42,7 @@ struct engine_options {
   uint32_t partner_event_interval_ms = 100;  // followed partners publish totals this often
   bool publish_all_partners = false;  // totals published even when unfollowed (Redis)
   int64_t max_queued_events = 1'000'000;  // on their way to the publisher (event_gate)
+  settlement_options settlement;  // partner settlement (store null: refused)
 };
 
 /// The running actor layer. Requests are sent to `routes().target_for(req)`: a ledger shard

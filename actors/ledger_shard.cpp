@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include "base/invariant.hpp"
+#include "base/wall_clock.hpp"
 #include "ledger/id_store.hpp"
 #include "ledger/keys.hpp"
 #include "persistence/journal_batch.hpp"
@@ -21,12 +22,6 @@ using protocol::error_code;
 using protocol::op_kind;
 
 namespace {
-
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 reply unavailable(std::string why) {
   reply r;
@@ -75,7 +70,7 @@ caf::behavior ledger_shard::make_behavior() {
         end_turn();
       },
       [=, this](journal_atom, uint64_t first, uint64_t last, durability d) {
-        now_ms_ = unix_ms();
+        refresh_now();
         on_outcome(first, last, d);
         end_turn();
       },
@@ -83,7 +78,7 @@ caf::behavior ledger_shard::make_behavior() {
         return check_target(account, currency);
       },
       [=, this](xcredit_atom, transfer_credit& c) -> caf::result<leg_verdict> {
-        now_ms_ = unix_ms();
+        refresh_now();
         auto res = credit_target(c);
         end_turn();
         return res;
@@ -98,18 +93,25 @@ caf::behavior ledger_shard::make_behavior() {
       },
       [=, this](sweep_atom) { sweep_ids(); },
       [=, this](watch_atom, watch_order& order) {
-        now_ms_ = unix_ms();
+        refresh_now();
         on_watch(std::make_shared<const watch_order>(std::move(order)));
         end_turn();
       },
       [=, this](unwatch_atom, const watch_order& order) { on_unwatch(order); },
       [=, this](stats_atom) { return stats(); },
       [=, this](dump_atom) { return dump(); },
+      [=, this](gate_atom, partner_gate_update& update) { on_gate(update); },
+      [=, this](barrier_atom, int64_t to_unix_ms) -> caf::result<bool> {
+        refresh_now();
+        auto res = on_barrier(to_unix_ms);
+        end_turn();
+        return res;
+      },
   };
 }
 
 void ledger_shard::on_batch(request_batch& in) {
-  now_ms_ = unix_ms();
+  refresh_now();
   held_batch b;
   b.owner = std::move(in.owner);
   b.requests = std::move(in.requests);
@@ -119,7 +121,7 @@ void ledger_shard::on_batch(request_batch& in) {
 }
 
 caf::result<protocol::response> ledger_shard::on_single(protocol::request& req) {
-  now_ms_ = unix_ms();
+  refresh_now();
   auto owned = std::make_shared<protocol::request>(std::move(req));
   held_batch b;
   b.requests.push_back(protocol::view_of(*owned));
@@ -132,7 +134,7 @@ caf::result<protocol::response> ledger_shard::on_single(protocol::request& req) 
 }
 
 void ledger_shard::on_transfer_retry(const ledger::id_hash& key) {
-  now_ms_ = unix_ms();
+  refresh_now();
   auto it = transfers_.find(key);
   if (it != transfers_.end()) {
     auto t = it->second;
@@ -160,7 +162,7 @@ void ledger_shard::sweep_ids() {
   const size_t mine = std::max<size_t>(1, (ids_->stripes() - index_ + step - 1) / step);
   const size_t interval_s = std::max<uint32_t>(1, opts_.id_sweep_interval_s);
   const size_t per_tick = (mine + interval_s - 1) / interval_s;
-  const int64_t now_s = unix_ms() / 1000;
+  const int64_t now_s = wall_clock_ms() / 1000;
   for (size_t k = 0; k < per_tick; ++k, ++sweep_next_) {
     size_t stripe = index_ + step * (sweep_next_ % mine);
     ids_->expire(now_s, opts_.id_retention_s, stripe, ids_->stripes());  // just this one
@@ -413,6 +415,9 @@ void ledger_shard::commit(item& it) {
       transfer_end(it.xfer, std::move(r), false);
       break;
     }
+    case follow_up::barrier:
+      it.promise.deliver(true);
+      break;
     case follow_up::credit_answer: {
       leg_verdict v;
       v.balance = it.answer.balance;
@@ -442,6 +447,10 @@ void ledger_shard::undo_from(uint64_t first, const std::string& why) {
 }
 
 void ledger_shard::undo(item& it, const std::string& why) {
+  if (it.then == follow_up::barrier) {  // what it waited for is undone: nothing to wait for
+    it.promise.deliver(true);
+    return;
+  }
   const protocol::request_view* r = it.batch != nullptr ? &it.batch->requests[it.index] : nullptr;
   std::string_view account = r != nullptr ? r->account : std::string_view{it.xfer->req.account};
   if (it.effects & account_created) {

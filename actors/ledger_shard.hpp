@@ -91,6 +91,7 @@ private:
     transfer_refund,  // money given back: the transfer is refused
     transfer_refused, // refused before any money moved
     credit_answer,    // the target side of a transfer: tell the source's shard
+    barrier,          // a period close: everything before it is durable (shard_settlement)
   };
 
   struct transfer;
@@ -205,6 +206,17 @@ private:
   void add_clearing(const ledger::clearing_leg& leg);
   delta_batch take_deltas();
 
+  // -- settlement (shard_settlement.cpp) --
+  /// Now, never before the newest period close seen (so every record stamped after a close
+  /// belongs to the next period, even if the wall clock steps back).
+  void refresh_now();
+  void on_gate(partner_gate_update& update);
+  /// The gate of `r`'s partner (counting it against the partner's max_tps).
+  ledger::partner_gate gate_for(const protocol::request_view& r);
+  /// Answers once everything applied before it is durable (or undone): the records of a
+  /// close's period are then all in the journal.
+  caf::result<bool> on_barrier(int64_t to_unix_ms);
+
   // -- transfers (shard_transfer.cpp) --
   void on_transfer(held_batch& b, uint32_t i, const ledger::id_hash& key, uint64_t fp);
   /// A retry of a transfer under way here: parked until it ends (or answered `unavailable`).
@@ -255,6 +267,14 @@ private:
   clock::time_point deltas_since_{};  // when the oldest unsent delta was added
   bool flush_armed_ = false;
   size_t sweep_next_ = 0;  // the next of this shard's id store stripes to sweep
+
+  // Settlement: each gated partner's restrictions; the newest close seen.
+  struct gate_state {
+    bool suspended = false, credit_exhausted = false;
+    std::shared_ptr<rate_window> rate;
+  };
+  absl::flat_hash_map<std::string, gate_state> gates_;
+  int64_t close_floor_ms_ = 0;
 
   // Partners that transacted on each account (who may follow its balance).
   ledger::partner_spill partner_spill_;

@@ -11,6 +11,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 
+#include "actors/rate_window.hpp"
 #include "ledger/account_rules.hpp"
 #include "ledger/clearing.hpp"
 #include "ledger/id_store.hpp"
@@ -38,6 +39,9 @@ using unwatch_atom = caf::atom_constant<caf::atom("unwatch")>;
 using emit_atom = caf::atom_constant<caf::atom("emit")>;         // registry -> clearing actors
 using lag_atom = caf::atom_constant<caf::atom("lag")>;           // session: behind too long?
 using dump_atom = caf::atom_constant<caf::atom("dump")>;         // tests: a shard's state
+using gate_atom = caf::atom_constant<caf::atom("gate")>;         // settlement -> shards
+using barrier_atom = caf::atom_constant<caf::atom("barrier")>;   // settlement -> shards: close
+using settle_tick_atom = caf::atom_constant<caf::atom("settletik")>;  // settlement: due closes
 
 /// Requests a session hands to one shard in one message, with what keeps their bytes alive.
 struct request_batch {
@@ -83,6 +87,15 @@ struct transfer_credit {
 /// Clearing deltas accumulated by one ledger shard since its last flush.
 struct delta_batch {
   std::vector<ledger::clearing_delta> deltas;
+};
+
+/// What the settlement actor tells every ledger shard about a partner's bets, wins and
+/// rollbacks (ledger::partner_gate). A partner without an update passes freely.
+struct partner_gate_update {
+  std::string partner;
+  bool suspended = false;
+  bool credit_exhausted = false;
+  std::shared_ptr<rate_window> rate;  // max_tps; null: no limit
 };
 
 /// Counters one shard reports for tests and the demo.
@@ -143,3 +156,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::shard_dump)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::ledger::id_hash)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::watch_order)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::event_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::partner_gate_update)

@@ -23,6 +23,8 @@ namespace {
 uint64_t key_of(const event& e) {
   if (e.kind == event_kind::balance)
     return ledger::stable_hash(e.account);
+  if (e.kind == event_kind::alert)  // never conflated with the partner's totals
+    return ~ledger::stable_hash(e.partner);
   return ledger::stable_hash(e.partner) ^ (ledger::stable_hash(e.currency) * 0x9E3779B97F4A7C15u);
 }
 

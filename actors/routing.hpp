@@ -47,14 +47,15 @@ struct routing {
   caf::actor snapshotter;                 // the admin op `snapshot`
   caf::actor timers;                      // delivers the shards' delayed messages
   caf::actor publisher;                   // subscriptions and their events
+  caf::actor settlement;                  // partner settlement ops, closes, gates
   std::shared_ptr<event_gate> events;     // bounds what is on its way to the publisher
 
   const caf::actor& shard_for(std::string_view account) const {
     return ledger_shards[shard_index(account, ledger_shards.size())];
   }
   /// The actor that answers `req` (already decoded and authorized): the account's shard, the
-  /// clearing registry (`partner`, balances of house and partner accounts) or the
-  /// snapshotter.
+  /// clearing registry (`partner`, balances of house and partner accounts), the
+  /// snapshotter or the settlement actor (the settlement ops).
   const caf::actor& target_for(const protocol::request_view& req) const;
 };
 

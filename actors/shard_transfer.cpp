@@ -31,12 +31,6 @@ reply refusal(error_code code, std::string message) {
   return r;
 }
 
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 ledger::transfer_terms terms_of(const protocol::request& req, uint64_t fingerprint) {
   return {req.id, req.account, req.to, req.currency, req.amount, fingerprint};
 }
@@ -72,7 +66,7 @@ void ledger_shard::on_transfer(held_batch& b, uint32_t i, const ledger::id_hash&
   request(routes_->shard_for(r.to), caf::infinite, xcheck_atom::value, t->req.to, t->req.currency)
       .then(
           [=, this](leg_verdict& v) {
-            now_ms_ = unix_ms_now();
+            refresh_now();
             transfer_checked(t, std::move(v));
             end_turn();
           },
@@ -190,7 +184,7 @@ void ledger_shard::transfer_credit_now(const std::shared_ptr<transfer>& t) {
   request(routes_->shard_for(t->req.to), caf::infinite, xcredit_atom::value, std::move(c))
       .then(
           [=, this](leg_verdict& v) {
-            now_ms_ = unix_ms_now();
+            refresh_now();
             transfer_credited(t, std::move(v));
             end_turn();
           },

@@ -117,6 +117,7 @@ void ledger_shard::on_simple(held_batch& b, uint32_t i, const ledger::id_hash& k
   const auto& r = b.requests[i];
   auto acc = accounts_.find(ledger::key(r.account));
   ledger::account_state* account = acc == accounts_.end() ? nullptr : &acc->second;
+  const auto gate = gate_for(r);
   ledger::verdict v;
   ledger::record_view rec;
   ledger::state_change change;
@@ -124,7 +125,7 @@ void ledger_shard::on_simple(held_batch& b, uint32_t i, const ledger::id_hash& k
   // store knows, and the id's result remembered in the slot just found.
   ids_->with(key, [&](ledger::id_store::map& m) {
     auto [pos, inserted] = m.try_emplace(key);
-    v = inserted ? ledger::check_new(r, {}, {account, nullptr})
+    v = inserted ? ledger::check_new(r, {}, {account, nullptr}, gate)
                  : ledger::check_retry(r, fp, pos->second);
     if (!v.applies()) {
       if (inserted)
@@ -168,10 +169,12 @@ void ledger_shard::on_rollback(held_batch& b, uint32_t i, const ledger::id_hash&
   ledger::record_view rec;
   ledger::state_change change;
   const auto bet_key = ledger::hash_id(ledger::id_namespace(r), r.ref);
+  const auto gate = gate_for(r);
   // The bet is decided on and changed under its stripe's lock, where it was read.
   ids_->with(bet_key, [&](ledger::id_store::map& m) {
     auto bet = m.find(bet_key);
-    v = ledger::check_new(r, {nullptr, bet == m.end() ? nullptr : &bet->second}, {account, nullptr});
+    v = ledger::check_new(r, {nullptr, bet == m.end() ? nullptr : &bet->second}, {account, nullptr},
+                        gate);
     if (!v.applies())
       return;
     rec = ledger::txn_record(r, fp, v, now_ms_);

@@ -13,9 +13,12 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/engine.hpp"
+#include "actors/settlement_answers.hpp"
 #include "config/engine_config.hpp"
 #include "gateway/session.hpp"
+#include "base/wall_clock.hpp"
 #include "persistence/durable_store.hpp"
+#include "persistence/settlement_store.hpp"
 
 // jemalloc's options (read at start-up when it is the allocator; ignored otherwise): huge
 // pages for the id store's tables and the accounts, and purging in a background thread rather
@@ -72,6 +75,9 @@ settle::actors::engine_options engine_options_from(const config::engine_config& 
   o.events.flush_interval_us = cfg.events_flush_interval_us;
   o.partner_event_interval_ms = cfg.events_partner_interval_ms;
   o.max_queued_events = cfg.events_max_queued;
+  o.settlement.tick_ms = cfg.settlement_tick_ms;
+  o.settlement.max_reconciles = cfg.settlement_max_reconciles;
+  o.settlement.reconcile_idle_s = cfg.settlement_reconcile_idle_s;
   return o;
 }
 
@@ -148,6 +154,25 @@ std::unique_ptr<settle::persistence::durable_store> open_store(const config::eng
   return store;
 }
 
+/// Partner settlement's store, and its state folded from the settlement stream (into
+/// seed.settlement). Null when the journal is off. Throws when the stream does not fold.
+std::shared_ptr<settle::persistence::settlement_store> open_settlement(
+    const config::engine_config& cfg, settle::persistence::durable_store* store,
+    settle::actors::engine_seed& seed) {
+  if (!store)
+    return nullptr;
+  settle::persistence::redis_settlement_options o;
+  o.stream_prefix = cfg.journal_stream_prefix;
+  o.shards = cfg.shards;
+  std::shared_ptr<settle::persistence::settlement_store> out =
+      settle::persistence::make_redis_settlement_store(store->address(), o);
+  seed.settlement = settle::persistence::load_settlement(*out);
+  for (const auto& p : cfg.partners)
+    settle::actors::apply_configured_contract(seed.settlement, *out, p.partner, p.terms,
+                                              settle::wall_clock_ms());
+  return out;
+}
+
 void configure_actor_system(caf::actor_system_config& sys_cfg, const config::engine_config& cfg) {
   sys_cfg.load<caf::io::middleman>();
   // The hot path (sessions, ledger shards) runs on CAF's I/O thread; the worker threads only
@@ -163,9 +188,12 @@ void configure_actor_system(caf::actor_system_config& sys_cfg, const config::eng
 
 /// The engine's journal, snapshots and Redis event feed, when there is a durable store.
 void attach_store(settle::actors::engine_options& eng_opts,
-                  settle::persistence::durable_store* store) {
+                  settle::persistence::durable_store* store,
+                  std::shared_ptr<settle::persistence::settlement_store> settlement) {
   if (!store)
     return;
+  eng_opts.settlement.store = std::move(settlement);
+  eng_opts.settlement.journal_hold = store->journal_hold();
   eng_opts.journal = store->writer();
   eng_opts.snapshot = [store](auto done) { store->request_snapshot(std::move(done)); };
   if (auto redis_events = store->event_publisher()) {
@@ -224,12 +252,13 @@ void run_until_signal(const caf::actor& listener, const gateway_ptr& ctx,
 
 /// The actor system, the engine and the gateway, from start to stop. Returns the exit code.
 int serve(const config::engine_config& cfg, settle::persistence::durable_store* store,
+          std::shared_ptr<settle::persistence::settlement_store> settlement,
           settle::actors::engine_seed seed) {
   caf::actor_system_config sys_cfg;
   configure_actor_system(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
   auto eng_opts = engine_options_from(cfg);
-  attach_store(eng_opts, store);
+  attach_store(eng_opts, store, std::move(settlement));
   settle::actors::engine eng{sys, eng_opts, std::move(seed)};
   if (store)
     store->start_snapshots();
@@ -262,13 +291,16 @@ int main(int argc, char** argv) {
   // Declared before the actor system (in serve), so it outlives every actor that journals
   // through it.
   std::unique_ptr<settle::persistence::durable_store> store;
+  std::shared_ptr<settle::persistence::settlement_store> settlement;
   settle::actors::engine_seed seed;
+  settle::wall_clock_offset_ms().store(cfg.clock_offset_ms);
   try {
     store = open_store(cfg, seed);
+    settlement = open_settlement(cfg, store.get(), seed);
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());
     std::cerr << "settled: " << e.what() << "\n";
     return 1;
   }
-  return serve(cfg, store.get(), std::move(seed));
+  return serve(cfg, store.get(), std::move(settlement), std::move(seed));
 }

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "client/settlement_json.hpp"
+#include "client/settlement_output.hpp"
+
 namespace settle::client {
 
 using protocol::op_kind;
@@ -57,11 +60,28 @@ std::string json_quote(std::string_view s) {
   return out + "\"";
 }
 
+/// `,"totals":[...]` of a partner answer.
+static void append_totals(const std::vector<protocol::currency_totals>& totals, std::string& out) {
+  out += ",\"totals\":[";
+  for (size_t i = 0; i < totals.size(); ++i) {
+    const auto& t = totals[i];
+    out += fmt::format(
+        "{}{{\"currency\":{},\"bets\":{},\"wins\":{},\"rollbacks\":{},\"bet_count\":{},"
+        "\"win_count\":{},\"rollback_count\":{},\"ggr\":{}}}",
+        i ? "," : "", json_quote(t.currency), t.bets, t.wins, t.rollbacks, t.bet_count,
+        t.win_count, t.rollback_count, t.ggr);
+  }
+  out += "]";
+}
 
 std::string to_json(const protocol::response& r) {
   std::string out = fmt::format("{{\"rid\":{},\"ok\":{}", r.rid, r.ok() ? "true" : "false");
   auto str = [&](const char* k, std::string_view v) { out += fmt::format(",\"{}\":{}", k, json_quote(v)); };
   auto num = [&](const char* k, auto v) { out += fmt::format(",\"{}\":{}", k, v); };
+  if (protocol::is_settlement_op(r.op) && r.ok()) {
+    append_settlement_json(r, out);
+    return out + "}";
+  }
   if (!r.ok()) {
     str("error", protocol::to_string(r.error));
     str("message", r.message);
@@ -105,16 +125,7 @@ std::string to_json(const protocol::response& r) {
       break;
     case op_kind::partner:
       str("partner", r.partner);
-      out += ",\"totals\":[";
-      for (size_t i = 0; i < r.totals.size(); ++i) {
-        const auto& t = r.totals[i];
-        out += fmt::format(
-            "{}{{\"currency\":{},\"bets\":{},\"wins\":{},\"rollbacks\":{},\"bet_count\":{},"
-            "\"win_count\":{},\"rollback_count\":{},\"ggr\":{}}}",
-            i ? "," : "", json_quote(t.currency), t.bets, t.wins, t.rollbacks, t.bet_count,
-            t.win_count, t.rollback_count, t.ggr);
-      }
-      out += "]";
+      append_totals(r.totals, out);
       break;
     case op_kind::snapshot:
     case op_kind::unsubscribe:
@@ -122,10 +133,8 @@ std::string to_json(const protocol::response& r) {
     case op_kind::subscribe:
       num("subscription", r.subscription);
       break;
-    case op_kind::contract_set: case op_kind::contract: case op_kind::period_close:
-    case op_kind::statements: case op_kind::statement: case op_kind::fx_set: case op_kind::fx:
-    case op_kind::topup: case op_kind::suspend: case op_kind::resume: case op_kind::reconcile:
-      break;  // settlement answers (issue 12): not printed yet
+    default:  // settlement ops: above
+      break;
   }
   return out + "}";
 }
@@ -174,12 +183,14 @@ std::string to_text(const protocol::response& r) {
     case op_kind::contract_set: case op_kind::contract: case op_kind::period_close:
     case op_kind::statements: case op_kind::statement: case op_kind::fx_set: case op_kind::fx:
     case op_kind::topup: case op_kind::suspend: case op_kind::resume: case op_kind::reconcile:
-      break;  // settlement answers (issue 12): not printed yet
+      return settlement_text(r);
   }
   return "ok";
 }
 
 std::string to_text(const protocol::response& r, const protocol::request& req) {
+  if (r.ok() && protocol::is_settlement_op(r.op))
+    return settlement_text(r, &req);  // a reconcile answer names no partner or period
   if (!r.ok() || req.op != op_kind::txn)
     return to_text(r);
   std::string what = fmt::format("{} {}", protocol::to_string(req.kind), req.id);
@@ -228,6 +239,15 @@ std::string to_json(const protocol::event& e) {
       out = "{\"event\":\"closed\"";
       str("reason", e.reason);
       break;
+    case event_kind::alert:
+      out = "{\"event\":\"alert\"";
+      str("alert", e.reason);
+      str("partner", e.partner);
+      str("currency", e.currency);
+      num("credit_remaining", e.credit_remaining);
+      num("credit_alert", e.credit_alert);
+      num("at", e.at_unix_ms);
+      break;
   }
   return out + "}";
 }
@@ -246,6 +266,9 @@ std::string to_text(const protocol::event& e) {
                          e.partner, e.currency, e.bets, e.wins, e.rollbacks, e.ggr, e.version);
     case event_kind::closed:
       return fmt::format("stream closed by the engine: {}", e.reason);
+    case event_kind::alert:
+      return fmt::format("alert {} for {}: credit left {} {} (alert below {})", e.reason,
+                         e.partner, e.credit_remaining, e.currency, e.credit_alert);
   }
   return "event";
 }

@@ -3,9 +3,9 @@
 //
 // Format:
 //  - a header line of exactly `id,kind,amount,currency`, optionally preceded by a UTF-8 BOM;
-//  - one row per line: id (1..128 bytes), kind (bet, win or rollback), amount (a positive
-//    decimal integer of minor units that fits in int64; no '+', point or spaces) and
-//    currency (3 uppercase letters);
+//  - one row per line: id (1..64 bytes, the wire's transaction ids), kind (bet, win or
+//    rollback), amount (a positive decimal integer of minor units that fits in int64; no '+',
+//    point or spaces) and currency (3 uppercase letters);
 //  - lines end in \n or \r\n (the last one may have no end); blank lines are refused;
 //  - RFC 4180 quoting: any field may be enclosed in double quotes, inside which commas, line
 //    breaks and doubled quotes ("") are taken as data, since engine ids are arbitrary bytes.
@@ -41,7 +41,9 @@ private:
   std::string field_;
 };
 
-inline constexpr size_t max_report_id_bytes = 128;
+// The wire's limit on a reconcile row's id (docs/protocol.md "Field formats"): a longer one
+// could not be sent, so it is refused here with its line.
+inline constexpr size_t max_report_id_bytes = 64;
 inline constexpr size_t max_report_row_bytes = 4096;
 
 class report_csv_reader {

@@ -23,6 +23,8 @@
 
 #include "client/client.hpp"
 #include "client/json_output.hpp"
+#include "client/settlectl_settlement.hpp"
+#include "client/settlement_output.hpp"
 
 using namespace settle;
 
@@ -270,7 +272,8 @@ std::string token_or_default(std::string token) {
 
 /// Connects, says hello when there is a token, then sends `req` or watches; the exit status.
 int talk(const std::string& connect, const std::string& token, bool json,
-         const protocol::request& req, const watch_options* wopt) {
+         const protocol::request& req, const watch_options* wopt,
+         const client::settlement_cli& settle) {
   try {
     auto [host, port] = client::parse_host_port(connect);
     client::connection conn{host, port};
@@ -283,8 +286,13 @@ int talk(const std::string& connect, const std::string& token, bool json,
     }
     if (wopt != nullptr)
       return watch(conn, *wopt, json);
+    if (req.op == protocol::op_kind::reconcile)
+      return client::run_reconcile(conn, req, settle, json);
     auto resp = conn.call(req);
-    print(resp, req, json);
+    if (settle.csv && resp.ok())
+      std::cout << client::statement_csv(resp);
+    else
+      print(resp, req, json);
     return resp.ok() ? exit_ok : exit_refused;
   } catch (const std::exception& e) {
     std::cerr << "settlectl: " << e.what() << "\n";
@@ -318,15 +326,19 @@ int main(int argc, char** argv) {
   commands c;
   add_request_commands(app, req, kind, c);
   add_watch_command(app, wopt, c);
+  client::settlement_cli settle;
+  client::add_settlement_commands(app, req, settle);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help prints and returns 0; every other parse error is a usage error.
     return app.exit(e) == 0 ? exit_ok : exit_usage;
   }
-  if (int status = complete_request(c, kind, wopt, req); status != exit_ok)
-    return status;
+  if (!client::complete_settlement(settle, req))
+    if (int status = complete_request(c, kind, wopt, req); status != exit_ok)
+      return status;
   if (auto why = local_check(req))
     return usage_error(*why);
-  return talk(connect, token_or_default(token), json, req, c.watch->parsed() ? &wopt : nullptr);
+  return talk(connect, token_or_default(token), json, req, c.watch->parsed() ? &wopt : nullptr,
+              settle);
 }

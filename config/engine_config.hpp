@@ -8,6 +8,7 @@
 
 #include "persistence/journal_stream.hpp"  // only its constexpr default prefix: no linking
 #include "protocol/messages.hpp"
+#include "protocol/settlement.hpp"
 
 namespace settle::config {
 
@@ -16,6 +17,13 @@ struct token_entry {
   std::string token;
   protocol::role granted_role = protocol::role::viewer;
   std::string partner;  // only for role::partner
+};
+
+/// One [[partners]] entry: a contract as contract_set takes it. At start the engine sets it
+/// (a new revision) unless the partner's newest contract already has these terms.
+struct partner_contract {
+  std::string partner;
+  protocol::contract_terms terms;
 };
 
 /// Everything `settled` can be told. Units are in the names.
@@ -36,6 +44,12 @@ struct engine_config {
   uint32_t partner_flush_interval_us = 1000;  // ledger shards push partner deltas this often
   uint32_t max_shard_queue = 100000;  // answers waiting for the journal in one shard before
                                       // `overloaded`
+  int64_t clock_offset_ms = 0;  // shifts the engine's wall clock (tests of settlement
+                                // boundaries; 0 in production)
+  // [settlement] (docs/settlement.md)
+  uint32_t settlement_tick_ms = 1000;  // due closes and supplier credit looked at this often
+  uint32_t settlement_max_reconciles = 16;  // chunked reconciles open at once
+  uint32_t settlement_reconcile_idle_s = 600;  // an unfinished chunked reconcile is dropped
   // [journal]
   bool journal_enabled = true;             // false: in-memory only, nothing survives a restart
   uint32_t journal_max_batch_records = 4096;  // records per Redis round trip, at most
@@ -65,6 +79,8 @@ struct engine_config {
   uint32_t subscriber_max_lag_ms = 5'000;       // behind this long, then disconnected
   // [auth]
   std::vector<token_entry> tokens;
+  // [[partners]]
+  std::vector<partner_contract> partners;
   // [log]
   std::string log_level = "info";
 };

@@ -79,6 +79,21 @@ std::vector<setting> engine_rows() {
        .member = &engine_config::max_shard_queue, .unit = "answers", .min = 1,
        .max = 100'000'000,
        .help = "answers waiting for the journal in one ledger shard before `overloaded`"},
+      {.section = "engine", .key = "clock_offset_ms", .flag = "--clock-offset-ms",
+       .member = &engine_config::clock_offset_ms, .unit = "ms",
+       .min = 0, .max = 100LL * 365 * 24 * 3600 * 1000,
+       .help = "moves the engine's wall clock forward (journal stamps, period closes); for "
+               "tests of settlement boundaries, 0 in production"},
+      {.section = "settlement", .key = "tick_ms", .flag = "--settlement-tick-ms",
+       .member = &engine_config::settlement_tick_ms, .unit = "ms", .min = 10, .max = 60'000,
+       .help = "how often due period closes and supplier credit are looked at"},
+      {.section = "settlement", .key = "max_reconciles", .flag = "--settlement-max-reconciles",
+       .member = &engine_config::settlement_max_reconciles, .unit = "reconciles", .min = 1,
+       .max = 1000, .help = "chunked reconciles open at once (more: `overloaded`)"},
+      {.section = "settlement", .key = "reconcile_idle_s",
+       .flag = "--settlement-reconcile-idle-s",
+       .member = &engine_config::settlement_reconcile_idle_s, .unit = "s", .min = 1,
+       .max = 86'400, .help = "an unfinished chunked reconcile is dropped after this long idle"},
   };
 }
 

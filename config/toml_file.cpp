@@ -154,14 +154,62 @@ void read_tokens(const toml::table& auth, engine_config& cfg) {
     cfg.tokens.push_back(read_token(entry, "auth.tokens[" + std::to_string(index++) + "]"));
 }
 
+/// One [[partners]] entry: contract_set's fields (checked by the engine when it starts).
+partner_contract read_partner(const toml::value& entry, const std::string& name) {
+  if (!entry.is_table())
+    bad(name, "expected a table with partner, kind, currency, cycle, share_bps, ...");
+  const auto& t = entry.as_table();
+  check_keys(t, name, {"partner", "kind", "currency", "cycle", "tz", "cutoff", "weekday", "day",
+                       "share_bps", "via", "credit_alert", "max_tps"});
+  partner_contract p;
+  auto& c = p.terms;
+  for (auto [key, out] : {std::pair{"partner", &p.partner}, std::pair{"kind", &c.kind},
+                          std::pair{"currency", &c.currency}, std::pair{"cycle", &c.cycle}})
+    if (!read_string(t, name, key, *out))
+      bad(name + "." + key, "missing");
+  read_string(t, name, "tz", c.tz);
+  read_string(t, name, "cutoff", c.cutoff);
+  read_string(t, name, "weekday", c.weekday);
+  read_string(t, name, "via", c.via);
+  if (auto it = t.find("day"); it != t.end()) {
+    if (it->second.is_integer())
+      c.day = std::to_string(it->second.as_integer());
+    else
+      read_string(it->second, name + ".day", c.day);
+  }
+  auto it = t.find("share_bps");
+  if (it == t.end())
+    bad(name + ".share_bps", "missing");
+  read_int(it->second, name + ".share_bps", c.share_bps);
+  for (auto [key, out] : {std::pair{"credit_alert", &c.credit_alert},
+                          std::pair{"max_tps", &c.max_tps}})
+    if (auto v = t.find(key); v != t.end()) {
+      int64_t n = 0;
+      read_int(v->second, name + "." + key, n);
+      *out = n;
+    }
+  return p;
+}
+
+void read_partners(const toml::table& root, engine_config& cfg) {
+  auto it = root.find("partners");
+  if (it == root.end())
+    return;
+  if (!it->second.is_array())
+    bad("partners", "expected an array of tables ([[partners]])");
+  size_t index = 0;
+  for (const auto& entry : it->second.as_array())
+    cfg.partners.push_back(read_partner(entry, "partners[" + std::to_string(index++) + "]"));
+}
+
 void read_root(const toml::table& root, engine_config& cfg) {
   // The sections and their keys are the table's; [auth] holds the token list.
-  std::set<std::string> sections{"auth"};
+  std::set<std::string> sections{"auth", "partners"};
   for (const auto& s : settings())
     sections.insert(std::string{s.section});
   check_keys(root, "", sections);
   for (const auto& name : sections) {
-    if (name == "auth")
+    if (name == "auth" || name == "partners")
       continue;
     const auto& tab = section(root, name);
     std::set<std::string> keys;
@@ -174,6 +222,7 @@ void read_root(const toml::table& root, engine_config& cfg) {
         read_setting(it->second, s, cfg);
   }
   read_tokens(section(root, "auth"), cfg);
+  read_partners(root, cfg);
 }
 
 }  // namespace

@@ -215,6 +215,7 @@ void route(const session_env& env, const protocol::request_view& req) {
   if (req.op == op_kind::subscribe || req.op == op_kind::unsubscribe)
     return send_subscription(env, req);
   const bool to_shard = req.op != op_kind::partner && req.op != op_kind::snapshot &&
+                        !protocol::is_settlement_op(req.op) &&
                         !(req.op == op_kind::balance && ledger::is_reserved_account(req.account));
   if (to_shard) {
     env.st->per_shard[actors::shard_index(req.account, routes.ledger_shards.size())].push_back(
@@ -263,13 +264,6 @@ inline bool admissible(const session_env& env, const protocol::request_view& req
   auto allowed = authorize(env.st->identity, req, why);
   if (allowed != error_code::none) {
     refuse(env, req, allowed, why);
-    return false;
-  }
-  if (protocol::is_settlement_op(req.op)) {
-    // The wire format is fixed (protocol/settlement.hpp) but no actor serves these yet.
-    refuse(env, req, error_code::bad_request,
-           "op '" + std::string{protocol::to_string(req.op)} +
-               "' is not served yet: partner settlement is being built (docs/settlement.md)");
     return false;
   }
   const auto max_in_flight = env.ctx->opts.max_in_flight_per_connection;

@@ -153,6 +153,21 @@ settlement_verdict settlement_book::decide_close(std::string_view partner_id,
   return record(close_record{std::move(*done.done)});
 }
 
+statement_result settlement_book::line_of(std::string_view provider, int64_t at_unix_ms,
+                                          const std::vector<period_totals>& totals) const {
+  const auto* p = partner(provider);
+  if (p == nullptr || !p->schedule) {
+    statement_result r;
+    r.error = error_code::no_contract;
+    r.message = no_contract(provider);
+    return r;
+  }
+  const auto& c = p->schedule->in_force();
+  statement_terms terms{std::string{provider}, 0, 0, at_unix_ms, c.revision, c.currency,
+                        c.share_bps, c.via, 0};
+  return compute_statement(terms, totals, fx_, {}, {});
+}
+
 // -- apply ----------------------------------------------------------------------------------
 
 std::string settlement_book::apply_contract(const contract_record& r) {
@@ -170,6 +185,7 @@ std::string settlement_book::apply_contract(const contract_record& r) {
   if (r.revision != expected)
     return "contract revision " + std::to_string(r.revision) + " of " + quoted(c.partner) +
            " after " + std::to_string(expected - 1);
+  p.newest_fields = r.fields;
   if (p.schedule)
     p.schedule->change(std::move(c));
   else
@@ -188,10 +204,13 @@ std::string settlement_book::apply_close(const close_record& r) {
     return "a close of period " + std::to_string(st.terms.period) + " of " +
            quoted(st.terms.partner) + " while period " +
            std::to_string(p.schedule->open_period()) + " is open";
+  // The kind the period ran under: a pending revision takes over at this close.
+  const bool supplier = p.schedule->in_force().kind == partner_kind::supplier;
   p.schedule->close(st.terms.to_unix_ms);
   p.carried = st.carried_forward;
-  if (p.schedule->in_force().kind == partner_kind::supplier)
+  if (supplier)
     p.credit_consumed += st.net_payable;
+  SETTLE_ASSERT(p.credit_consumed >= 0, "a supplier's consumed credit went negative");
   p.statements.push_back(st);
   return {};
 }

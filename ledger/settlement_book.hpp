@@ -59,6 +59,7 @@ struct settlement_verdict {
 /// One partner's settlement state.
 struct partner_settlement {
   std::optional<partner_schedule> schedule;  // set once it has a contract
+  std::optional<contract_fields_owned> newest_fields;  // of the newest revision, as set
   bool suspended = false;
   int64_t credit_topped_up = 0;    // suppliers: the sum of top-ups
   int64_t credit_consumed = 0;     // suppliers: net_payable of closed periods
@@ -85,6 +86,12 @@ public:
                                   const std::vector<statement_line>& lines,
                                   std::string checksum) const;
 
+  /// What provider `provider`'s `totals` are worth on its supplier's statement closing at
+  /// `at_unix_ms`: its GGR in the supplier's currency (compute_statement's ggr_settlement
+  /// under the provider's own contract), or why not (fx_missing, ...).
+  statement_result line_of(std::string_view provider, int64_t at_unix_ms,
+                           const std::vector<period_totals>& totals) const;
+
   // -- apply: a record changes the state (live after journaling, and on replay) ----------
   /// Empty when the record fits the state, else what is wrong (a damaged or reordered
   /// journal: the caller refuses to start on it).
@@ -92,6 +99,9 @@ public:
 
   // -- reads ----------------------------------------------------------------------------
   const partner_settlement* partner(std::string_view id) const;
+  const std::map<std::string, partner_settlement, std::less<>>& partners() const {
+    return partners_;
+  }
   const fx_book& fx() const { return fx_; }
   /// A supplier's credit left: top-ups - consumed - the open period's share so far
   /// (`live_share`, what the supplier's GGR through it is worth now; 0 when negative).

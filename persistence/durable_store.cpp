@@ -181,7 +181,8 @@ std::string durable_store::take_snapshot() {
     lo.stream_prefix = opts_.journal.stream_prefix;
     auto img = load_image(opts_.address, opts_.shards, lo, report);
     expire_ids(img, unix_ms() / 1000, opts_.id_retention_s);
-    auto bytes = write_snapshot(opts_.address, img, opts_.journal.stream_prefix);
+    auto bytes = write_snapshot(opts_.address, img, opts_.journal.stream_prefix,
+                                journal_hold_->load());
     size_t accounts = 0;
     for (const auto& shard : img.accounts)
       accounts += shard.size();

@@ -2,6 +2,7 @@
 // journal writer, and periodic snapshots on a background thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -54,6 +55,10 @@ public:
   std::shared_ptr<redis_event_publisher> event_publisher() const { return publisher_; }
   redis_server* embedded_server() const { return server_.get(); }
 
+  /// Journal entries added at or after this Unix ms outlive snapshots (partner settlement
+  /// reads open periods from the journal; its actor moves the hold as periods close).
+  std::shared_ptr<std::atomic<int64_t>> journal_hold() const { return journal_hold_; }
+  const redis_address& address() const { return opts_.address; }
   /// Starts the snapshot thread (periodic, and on request).
   void start_snapshots();
   /// Asks for a snapshot now; `done(ok, message)` runs on the snapshot thread when it is
@@ -76,6 +81,8 @@ private:
   std::vector<std::function<void(bool, std::string)>> requests_;
   bool stopping_ = false;
   std::thread snapshot_thread_;
+  std::shared_ptr<std::atomic<int64_t>> journal_hold_ =
+      std::make_shared<std::atomic<int64_t>>(INT64_MAX);
 };
 
 }  // namespace settle::persistence

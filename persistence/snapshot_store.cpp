@@ -1,6 +1,9 @@
 #include "persistence/snapshot_store.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <string>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -137,8 +140,22 @@ std::optional<durable_image> read_snapshot(const redis_address& addr, const std:
   return decoder.finish();
 }
 
+namespace {
+
+/// The older of a stream id and `<unix_ms>-0`.
+std::string older_id(const std::string& id, int64_t unix_ms) {
+  if (unix_ms == INT64_MAX)
+    return id;
+  const auto ms = std::stoull(id.substr(0, id.find('-')));
+  return ms < static_cast<uint64_t>(std::max<int64_t>(0, unix_ms))
+             ? id
+             : std::to_string(std::max<int64_t>(0, unix_ms)) + "-0";
+}
+
+}  // namespace
+
 size_t write_snapshot(const redis_address& addr, const durable_image& img,
-                      std::string_view stream_prefix) {
+                      std::string_view stream_prefix, int64_t keep_from_unix_ms) {
   if (img.shards == 0 || img.accounts.size() != img.shards || img.positions.size() != img.shards)
     throw std::invalid_argument("the image's shard count does not match its tables");
   redis_connection c{addr};
@@ -159,7 +176,8 @@ size_t write_snapshot(const redis_address& addr, const durable_image& img,
   // it is where a journal writer that reconnects reads its chain's sequence and hash.
   for (uint32_t s = 0; s < img.shards; ++s)
     if (!img.positions[s].last_entry_id.empty())
-      trim_stream(c, journal_stream_key(stream_prefix, s), img.positions[s].last_entry_id);
+      trim_stream(c, journal_stream_key(stream_prefix, s),
+                  older_id(img.positions[s].last_entry_id, keep_from_unix_ms));
   return bytes;
 }
 

@@ -47,8 +47,11 @@ std::optional<durable_image> read_snapshot(const redis_address& addr, const std:
 /// positions[s].last_entry_id. That last folded entry itself is kept (never read again by
 /// load_image) so a journal writer that reconnects still finds where its hash chain
 /// continues; entries newer than the snapshot stay. Returns the bytes of snapshot written.
+/// Entries added at or after `keep_from_unix_ms` (by their stream id) are never trimmed:
+/// partner settlement reads its open periods from the journal (persistence/settlement_store).
 /// Throws std::runtime_error on a shard count other than Redis holds, and on Redis failures.
 size_t write_snapshot(const redis_address& addr, const durable_image& img,
-                      std::string_view stream_prefix = default_journal_stream_prefix);
+                      std::string_view stream_prefix = default_journal_stream_prefix,
+                      int64_t keep_from_unix_ms = INT64_MAX);
 
 }  // namespace settle::persistence

@@ -38,12 +38,8 @@ bool valid_id(std::string_view s, uint8_t allowed) {
   return true;
 }
 
+using detail::kv;
 using detail::mp_writer;
-
-void kv(mp_writer& w, std::string_view k, std::string_view v) {
-  w.str(k);
-  w.str(v);
-}
 
 }  // namespace
 

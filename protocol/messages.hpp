@@ -209,7 +209,7 @@ struct response {
 };
 
 /// What an event reports.
-enum class event_kind : uint8_t { balance, partner, closed };
+enum class event_kind : uint8_t { balance, partner, closed, alert };
 
 /// A message the engine sends on its own on a connection that subscribed (no `rid`): a change
 /// of an account's balance, a partner's totals, or why the engine closes the stream.
@@ -228,8 +228,10 @@ struct event {
   // partner
   std::string partner;
   int64_t bets = 0, wins = 0, rollbacks = 0, ggr = 0;
-  // closed
+  // closed: why; alert: what (credit_low, credit_exhausted)
   std::string reason;
+  // alert (with partner, currency, at): a supplier's credit left and its credit_alert
+  int64_t credit_remaining = 0, credit_alert = 0;
 };
 
 /// Builds an error response for `rid`.

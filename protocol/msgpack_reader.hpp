@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace settle::protocol::detail {
@@ -230,5 +231,24 @@ std::string_view type_name(mp_type);
 
 /// The text of a malformed-body error: "truncated msgpack", "not valid msgpack (parse error)", ...
 std::string_view error_text(mp_error);
+
+/// A string field of at most `max_bytes` into `out`, with the request decoders' rules: absent
+/// (nil) is `fail("missing")` only when `required`, and leaves `out` empty otherwise; another
+/// type is `fail_type(v)`; a required string must not be empty. The request and settlement
+/// decoders share it, each with its own way of naming the field.
+template <class Fail, class FailType>
+inline bool take_str(const mp_item& v, std::string_view& out, bool required, size_t max_bytes,
+                     Fail&& fail, FailType&& fail_type) {
+  if (v.type == mp_type::nil)
+    return required ? fail("missing") : true;
+  if (v.type != mp_type::str)
+    return fail_type(v);
+  if (required && v.u64 == 0)
+    return fail("must not be empty");
+  if (v.u64 > max_bytes)
+    return fail("longer than " + std::to_string(max_bytes) + " bytes");
+  out = v.str();
+  return true;
+}
 
 }  // namespace settle::protocol::detail

@@ -12,6 +12,7 @@
 
 #include "base/invariant.hpp"
 #include "protocol/frame.hpp"
+#include "protocol/messages.hpp"
 
 namespace settle::protocol::detail {
 
@@ -127,6 +128,44 @@ private:
 
   char* p_;
 };
+
+// One key and its value, for any writer with mp_writer's interface (mp_writer, or the
+// settlement encoder's sizer).
+template <class W>
+void kv(W& w, std::string_view k, std::string_view v) {
+  w.str(k);
+  w.str(v);
+}
+template <class W>
+void kv_uint(W& w, std::string_view k, uint64_t v) {
+  w.str(k);
+  w.uint(v);
+}
+template <class W>
+void kv_int(W& w, std::string_view k, int64_t v) {
+  w.str(k);
+  w.sint(v);
+}
+template <class W>
+void kv_bool(W& w, std::string_view k, bool v) {
+  w.str(k);
+  w.boolean(v);
+}
+
+/// The pairs every per-currency totals map has (the `partner` answer's, and a statement's
+/// before its own two).
+template <class W>
+void write_totals_pairs(W& w, const currency_totals& t) {
+  kv(w, "currency", t.currency);
+  kv_int(w, "bets", t.bets);
+  kv_int(w, "wins", t.wins);
+  kv_int(w, "rollbacks", t.rollbacks);
+  kv_uint(w, "bet_count", t.bet_count);
+  kv_uint(w, "win_count", t.win_count);
+  kv_uint(w, "rollback_count", t.rollback_count);
+  kv_int(w, "ggr", t.ggr);
+}
+inline constexpr uint32_t totals_pairs = 8;
 
 /// Appends one frame to `out`: reserves the length prefix and at most `max_body` bytes, lets
 /// `body` write through an mp_writer, then trims to what was written and fills the prefix in.

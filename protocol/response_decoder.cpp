@@ -351,6 +351,8 @@ inline bool get_event_kind(const mp_item& v, event_kind& out) {
     out = event_kind::partner;
   else if (kind == "closed")
     out = event_kind::closed;
+  else if (kind == "alert")
+    out = event_kind::alert;
   else
     return false;
   return true;
@@ -377,7 +379,9 @@ inline bool apply_event_field(std::string_view name, const mp_item& v, event& ou
   if (name == "wins") return get_i64(v, out.wins);
   if (name == "rollbacks") return get_i64(v, out.rollbacks);
   if (name == "ggr") return get_i64(v, out.ggr);
-  if (name == "reason") return get_str(v, out.reason);
+  if (name == "reason" || name == "alert") return get_str(v, out.reason);
+  if (name == "credit_remaining") return get_i64(v, out.credit_remaining);
+  if (name == "credit_alert") return get_i64(v, out.credit_alert);
   return true;
 }
 

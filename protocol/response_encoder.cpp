@@ -21,25 +21,10 @@ constexpr size_t map_bytes(size_t pairs) {
   return mp_writer::max_map_header_bytes + pairs * pair_bytes;
 }
 
-void kv(mp_writer& w, std::string_view k, std::string_view v) {
-  w.str(k);
-  w.str(v);
-}
-
-void kv_uint(mp_writer& w, std::string_view k, uint64_t v) {
-  w.str(k);
-  w.uint(v);
-}
-
-void kv_int(mp_writer& w, std::string_view k, int64_t v) {
-  w.str(k);
-  w.sint(v);
-}
-
-void kv_bool(mp_writer& w, std::string_view k, bool v) {
-  w.str(k);
-  w.boolean(v);
-}
+using detail::kv;
+using detail::kv_bool;
+using detail::kv_int;
+using detail::kv_uint;
 
 }  // namespace
 
@@ -149,15 +134,8 @@ inline void encode_partner_answer(const response& r, std::vector<char>& out) {
     w.str("totals");
     w.array_header(static_cast<uint32_t>(r.totals.size()));
     for (const auto& t : r.totals) {
-      w.map_header(8);
-      kv(w, "currency", t.currency);
-      kv_int(w, "bets", t.bets);
-      kv_int(w, "wins", t.wins);
-      kv_int(w, "rollbacks", t.rollbacks);
-      kv_uint(w, "bet_count", t.bet_count);
-      kv_uint(w, "win_count", t.win_count);
-      kv_uint(w, "rollback_count", t.rollback_count);
-      kv_int(w, "ggr", t.ggr);
+      w.map_header(detail::totals_pairs);
+      detail::write_totals_pairs(w, t);
     }
   });
 }
@@ -250,6 +228,16 @@ void write_event_map(mp_writer& w, const event& e) {
       w.map_header(2);
       kv(w, "event", "closed");
       kv(w, "reason", e.reason);
+      return;
+    case event_kind::alert:
+      w.map_header(7);
+      kv(w, "event", "alert");
+      kv(w, "alert", e.reason);
+      kv(w, "partner", e.partner);
+      kv(w, "currency", e.currency);
+      kv_int(w, "credit_remaining", e.credit_remaining);
+      kv_int(w, "credit_alert", e.credit_alert);
+      kv_int(w, "at", e.at_unix_ms);
       return;
   }
   w.map_header(0);  // a kind outside the enumeration: an empty map keeps arrays well-formed

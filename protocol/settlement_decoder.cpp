@@ -94,17 +94,9 @@ public:
   /// A string of at most `max_bytes`; a required one must be present and not empty, an
   /// absent (or empty) optional one leaves `out` empty.
   bool str(size_t k, std::string_view& out, bool required, size_t max_bytes) {
-    const mp_item& v = value(k);
-    if (v.type == mp_type::nil)
-      return required ? fail(k, "missing") : true;
-    if (v.type != mp_type::str)
-      return fail_type(k, "string", v);
-    if (required && v.u64 == 0)
-      return fail(k, "must not be empty");
-    if (v.u64 > max_bytes)
-      return fail(k, "longer than " + std::to_string(max_bytes) + " bytes");
-    out = v.str();
-    return true;
+    return take_str(
+        value(k), out, required, max_bytes, [&](std::string_view p) { return fail(k, p); },
+        [&](const mp_item& v) { return fail_type(k, "string", v); });
   }
 
   bool partner(size_t k, std::string_view& out, bool required) {

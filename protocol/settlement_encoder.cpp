@@ -32,29 +32,6 @@ void frame_of(std::vector<char>& out, F&& write) {
   write_frame(out, sizer.bytes, [&](mp_writer& w) { write(w); });
 }
 
-template <class W>
-void kv(W& w, std::string_view k, std::string_view v) {
-  w.str(k);
-  w.str(v);
-}
-
-template <class W>
-void kv_uint(W& w, std::string_view k, uint64_t v) {
-  w.str(k);
-  w.uint(v);
-}
-
-template <class W>
-void kv_int(W& w, std::string_view k, int64_t v) {
-  w.str(k);
-  w.sint(v);
-}
-
-template <class W>
-void kv_bool(W& w, std::string_view k, bool v) {
-  w.str(k);
-  w.boolean(v);
-}
 
 /// An optional string field: written when not empty.
 template <class W>
@@ -215,15 +192,8 @@ void write_statement_totals(W& w, const std::vector<statement_totals>& totals) {
   w.str("totals");
   w.array_header(static_cast<uint32_t>(totals.size()));
   for (const auto& t : totals) {
-    w.map_header(10);
-    kv(w, "currency", t.currency);
-    kv_int(w, "bets", t.bets);
-    kv_int(w, "wins", t.wins);
-    kv_int(w, "rollbacks", t.rollbacks);
-    kv_uint(w, "bet_count", t.bet_count);
-    kv_uint(w, "win_count", t.win_count);
-    kv_uint(w, "rollback_count", t.rollback_count);
-    kv_int(w, "ggr", t.ggr);
+    w.map_header(totals_pairs + 2);
+    write_totals_pairs(w, t);
     kv(w, "fx_rate", t.fx_rate);
     kv_int(w, "ggr_settlement", t.ggr_settlement);
   }

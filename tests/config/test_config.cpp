@@ -443,3 +443,46 @@ BOOST_AUTO_TEST_CASE(bad_journal_and_redis_values_name_the_key) {
   BOOST_CHECK(!parse({"--journal", "maybe"}, c, &code));
   BOOST_CHECK_EQUAL(code, 2);
 }
+
+BOOST_AUTO_TEST_CASE(partners_from_the_file) {
+  temp_file f{R"([[partners]]
+partner = "acme"
+kind = "provider"
+currency = "EUR"
+cycle = "monthly"
+day = "last"
+tz = "Europe/Malta"
+share_bps = 2500
+max_tps = 100
+
+[[partners]]
+partner = "sup"
+kind = "supplier"
+currency = "KRW"
+cycle = "monthly"
+day = 15
+share_bps = 1000
+credit_alert = 5000
+)"};
+  auto cfg = load_file(f.path());
+  BOOST_REQUIRE_EQUAL(cfg.partners.size(), 2u);
+  const auto& a = cfg.partners[0];
+  BOOST_CHECK_EQUAL(a.partner, "acme");
+  BOOST_CHECK_EQUAL(a.terms.day, "last");
+  BOOST_CHECK_EQUAL(a.terms.tz, "Europe/Malta");
+  BOOST_CHECK_EQUAL(a.terms.share_bps, 2500);
+  BOOST_CHECK(a.terms.max_tps == std::optional<int64_t>{100});
+  BOOST_CHECK(!a.terms.credit_alert);
+  BOOST_CHECK_EQUAL(cfg.partners[1].terms.day, "15");
+  BOOST_CHECK(cfg.partners[1].terms.credit_alert == std::optional<int64_t>{5000});
+  // The values are the engine's to check (contract_set's rules); the file's shape is here.
+  expect_load_error("[[partners]]\nkind = \"provider\"\ncurrency = \"EUR\"\ncycle = \"daily\"\n"
+                    "share_bps = 1\n", "partners[0].partner");
+  expect_load_error("[[partners]]\npartner = \"a\"\nkind = \"provider\"\ncurrency = \"EUR\"\n"
+                    "cycle = \"daily\"\n", "partners[0].share_bps");
+  expect_load_error("[[partners]]\npartner = \"a\"\nkind = \"provider\"\ncurrency = \"EUR\"\n"
+                    "cycle = \"daily\"\nshare_bps = \"x\"\n", "partners[0].share_bps");
+  expect_load_error("[[partners]]\npartner = \"a\"\nkind = \"provider\"\ncurrency = \"EUR\"\n"
+                    "cycle = \"daily\"\nshare_bps = 1\nshare = 2\n", "partners[0].share");
+  expect_load_error("partners = 5\n", "partners");
+}
