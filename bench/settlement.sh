@@ -81,15 +81,22 @@ closes() {
   echo "$ok" >"$work/closes.ok"
 }
 
+# A fresh data directory per round (start_settle uses $work/settle): the last round's
+# embedded Redis may still be shutting down in the old one.
+fresh_dir() {
+  [ -e "$work/settle" ] && mv "$work/settle" "$work/old-$RANDOM$RANDOM"
+  true
+}
+
 plain_round() {
-  rm -rf "$work/settle"
+  fresh_dir
   start_settle
   measure plain --target settle --connect "$settle_addr"
   stop_settle
 }
 
 settled_round() {
-  rm -rf "$work/settle"
+  fresh_dir
   start_settle --config "$work/partners.toml"
   local loops
   loops=$(python3 -c "print(int(($seconds + $warmup) / $close_s))")

@@ -1,11 +1,12 @@
 // settlectl: command-line client of settled (open, txn, balance, partner, block, unblock,
-// snapshot, watch).
+// snapshot, watch, and the partner settlement commands of settlectl_settlement.hpp).
 //
 // Exit status: 0 for an ok response, 1 for an error response, 2 for usage or connection
 // errors (including a request the engine would refuse as malformed: it is checked locally
 // with the engine's own decoder before anything is sent). `watch` exits 0 when stopped
 // (SIGINT, SIGTERM, --count, --seconds), 1 when its subscribe is refused or the engine closes
-// the connection, 3 when the engine ends the stream with a `closed` event.
+// the connection, 3 when the engine ends the stream with a `closed` event. `reconcile` exits
+// 0 when every row matches, 1 when anything differs, 2 on any error.
 #include <signal.h>
 
 #include <chrono>
@@ -24,16 +25,15 @@
 #include "client/client.hpp"
 #include "client/json_output.hpp"
 #include "client/settlectl_settlement.hpp"
-#include "client/settlement_output.hpp"
 
 using namespace settle;
 
 namespace {
 
-constexpr int exit_ok = 0;
-constexpr int exit_refused = 1;
-constexpr int exit_usage = 2;
-constexpr int exit_stream_closed = 3;  // watch: the engine sent `closed` (a too-slow reader)
+using client::settlectl::exit_ok;
+using client::settlectl::exit_refused;
+using client::settlectl::exit_stream_closed;  // watch: the engine sent `closed` (too slow a reader)
+using client::settlectl::exit_usage;
 
 void print(const protocol::response& r, const protocol::request& req, bool json) {
   std::cout << (json ? client::to_json(r) : client::to_text(r, req)) << std::endl;
@@ -270,10 +270,15 @@ std::string token_or_default(std::string token) {
   return {};
 }
 
-/// Connects, says hello when there is a token, then sends `req` or watches; the exit status.
+/// What talk() does once connected: watch, a settlement command, or else send one request.
+struct action {
+  const watch_options* watch = nullptr;
+  const client::settlectl::settlement_commands* settlement = nullptr;
+};
+
+/// Connects, says hello when there is a token, then does `what`; the exit status.
 int talk(const std::string& connect, const std::string& token, bool json,
-         const protocol::request& req, const watch_options* wopt,
-         const client::settlement_cli& settle) {
+         const protocol::request& req, const action& what) {
   try {
     auto [host, port] = client::parse_host_port(connect);
     client::connection conn{host, port};
@@ -281,18 +286,15 @@ int talk(const std::string& connect, const std::string& token, bool json,
       auto hello = conn.hello(token);
       if (!hello.ok()) {
         print(hello, protocol::request{}, json);
-        return exit_refused;
+        return what.settlement ? what.settlement->refused_status() : exit_refused;
       }
     }
-    if (wopt != nullptr)
-      return watch(conn, *wopt, json);
-    if (req.op == protocol::op_kind::reconcile)
-      return client::run_reconcile(conn, req, settle, json);
+    if (what.watch != nullptr)
+      return watch(conn, *what.watch, json);
+    if (what.settlement != nullptr)
+      return what.settlement->run(conn, req, json);
     auto resp = conn.call(req);
-    if (settle.csv && resp.ok())
-      std::cout << client::statement_csv(resp);
-    else
-      print(resp, req, json);
+    print(resp, req, json);
     return resp.ok() ? exit_ok : exit_refused;
   } catch (const std::exception& e) {
     std::cerr << "settlectl: " << e.what() << "\n";
@@ -308,7 +310,8 @@ int main(int argc, char** argv) {
       "Amounts are integers in minor units (cents, won, ...).\n"
       "Exit status: 0 ok response, 1 error response, 2 usage or connection error.\n"
       "watch: 0 when stopped (signal, --count, --seconds), 1 subscribe refused or\n"
-      "connection closed, 3 stream closed by the engine (a too-slow reader).");
+      "connection closed, 3 stream closed by the engine (a too-slow reader).\n"
+      "reconcile: 0 every row matches, 1 something differs, 2 any error.");
   std::string connect = "127.0.0.1:7400";
   std::string token;
   bool json = false;
@@ -326,19 +329,27 @@ int main(int argc, char** argv) {
   commands c;
   add_request_commands(app, req, kind, c);
   add_watch_command(app, wopt, c);
-  client::settlement_cli settle;
-  client::add_settlement_commands(app, req, settle);
+  client::settlectl::settlement_commands settlement{app};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help prints and returns 0; every other parse error is a usage error.
     return app.exit(e) == 0 ? exit_ok : exit_usage;
   }
-  if (!client::complete_settlement(settle, req))
-    if (int status = complete_request(c, kind, wopt, req); status != exit_ok)
-      return status;
+  action what;
+  if (settlement.given()) {
+    if (auto why = settlement.make_request(req, json))
+      return usage_error(*why);
+    what.settlement = &settlement;
+  } else if (int status = complete_request(c, kind, wopt, req); status != exit_ok) {
+    return status;
+  }
   if (auto why = local_check(req))
     return usage_error(*why);
-  return talk(connect, token_or_default(token), json, req, c.watch->parsed() ? &wopt : nullptr,
-              settle);
+  if (what.settlement != nullptr)
+    if (int status = settlement.prepare(); status != exit_ok)
+      return status;
+  if (c.watch->parsed())
+    what.watch = &wopt;
+  return talk(connect, token_or_default(token), json, req, what);
 }

@@ -101,7 +101,7 @@ void settlement_commands::add_reads(CLI::App& app) {
   auto* one = add(app, "statement", op_kind::statement,
                   "show the statement of a closed period (--csv: as CSV, --json: as JSON)");
   one->add_option("--period", o_.period, "the period's number")->required();
-  one->add_flag("--csv", o_.csv, "print it as one CSV (layout: README, settlectl)");
+  one->add_flag("--csv", o_.csv, "print it as one CSV (the layout: README.md, settlectl)");
 }
 
 void settlement_commands::add_changes(CLI::App& app) {
@@ -134,6 +134,10 @@ void settlement_commands::add_reconcile(CLI::App& app) {
   c->add_option("--period", o_.period, "the period's number")->required();
   c->add_option("REPORT", o_.report, "the report: CSV with the header id,kind,amount,currency")
       ->required();
+  c->add_option("--max-frame-bytes", o_.max_frame_bytes,
+                "the engine's max_frame_bytes: no request is larger")
+      ->capture_default_str()
+      ->check(CLI::Range(4096u, 1u << 30));
 }
 
 const settlement_commands::entry* settlement_commands::given_entry() const {
@@ -226,7 +230,8 @@ int settlement_commands::run_reconcile(connection& conn, const protocol::request
     return exit_failed;
   }
   try {
-    reconcile_chunker chunks{in, req.partner, o_.period, fresh_reconcile_id()};
+    reconcile_chunker chunks{in, req.partner, o_.period, fresh_reconcile_id(),
+                             protocol::max_reconcile_rows, o_.max_frame_bytes};
     std::optional<protocol::response> last;
     std::optional<protocol::request> sent;
     while ((sent = chunks.next())) {

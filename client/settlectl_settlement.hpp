@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "client/client.hpp"
+#include "protocol/frame.hpp"
 #include "protocol/messages.hpp"
 
 namespace settle::client::settlectl {
@@ -37,6 +38,7 @@ struct settlement_options {
   uint64_t period = 0;
   bool csv = false;
   std::string report;  // reconcile: the CSV's path
+  uint32_t max_frame_bytes = protocol::default_max_frame_bytes;  // reconcile: the engine's
   // topup (and currency)
   int64_t amount = 0;
   std::string id;
