@@ -71,11 +71,11 @@ engine::engine(caf::actor_system& sys, engine_options opts, engine_seed seed)
   if (opts.settlement.store)
     routes_->settlement = sys.spawn<settlement_actor, caf::detached>(
         std::shared_ptr<const routing>(routes_), std::move(opts.settlement),
-        std::move(seed.settlement));
+        std::move(seed.settlement), std::move(seed.settlement_live));
   else
     routes_->settlement = sys.spawn<settlement_actor>(std::shared_ptr<const routing>(routes_),
                                                       std::move(opts.settlement),
-                                                      std::move(seed.settlement));
+                                                      std::move(seed.settlement), std::move(seed.settlement_live));
 }
 
 engine::~engine() {

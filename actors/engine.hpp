@@ -27,6 +27,7 @@ struct engine_seed {
   ledger::id_map ids;
   std::map<std::pair<std::string, ledger::currency_code>, ledger::clearing_account> clearing;
   ledger::settlement_book settlement;  // folded from the settlement stream
+  ledger::live_view settlement_live;   // the open periods' totals, from the journal
 };
 
 /// Sizes and limits of the actor layer.

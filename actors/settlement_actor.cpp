@@ -25,11 +25,13 @@ std::string no_contract(std::string_view partner) {
 }  // namespace
 
 settlement_actor::settlement_actor(caf::actor_config& cfg, std::shared_ptr<const routing> routes,
-                                   settlement_options opts, ledger::settlement_book recovered)
+                                   settlement_options opts, ledger::settlement_book recovered,
+                                   ledger::live_view live)
     : caf::event_based_actor(cfg),
       routes_(std::move(routes)),
       opts_(std::move(opts)),
-      book_(std::move(recovered)) {
+      book_(std::move(recovered)),
+      live_(std::move(live)) {
   // nop
 }
 
@@ -146,6 +148,12 @@ protocol::response settlement_actor::on_contract(const protocol::request& req) c
     a->has_credit_remaining = true;
     a->credit_remaining = credit_now(req.partner);
   }
+  a->period = p->statements.size() + 1;
+  a->from_unix_ms = p->schedule->open_since_unix_ms();
+  if (auto it = live_.own.find(req.partner); it != live_.own.end())
+    for (const auto& [currency, t] : it->second)
+      a->live.push_back(totals_of(t));
+  a->suspended = p->suspended;
   return answer(req, std::move(a));
 }
 

@@ -22,6 +22,7 @@
 #include "actors/routing.hpp"
 #include "ledger/reconcile.hpp"
 #include "ledger/settlement_book.hpp"
+#include "ledger/settlement_live.hpp"
 #include "persistence/settlement_store.hpp"
 
 namespace settle::actors {
@@ -40,7 +41,8 @@ struct settlement_options {
 class settlement_actor : public caf::event_based_actor {
 public:
   settlement_actor(caf::actor_config& cfg, std::shared_ptr<const routing> routes,
-                   settlement_options opts, ledger::settlement_book recovered);
+                   settlement_options opts, ledger::settlement_book recovered,
+                   ledger::live_view live = {});
   caf::behavior make_behavior() override;
   void on_exit() override;
 
@@ -105,12 +107,9 @@ private:
   bool barrier_pending_ = false;
   std::set<std::string> stuck_;   // automatic closes refused (fx_missing): retried on fx_set
 
-  // partner -> currency -> totals since its open period began (as deltas arrive)
-  using live_totals = std::map<ledger::currency_code, ledger::period_totals>;
-  std::map<std::string, live_totals> live_;
-  // supplier -> partner (itself and each provider via it) -> totals since the supplier's open
-  // period began: what its credit is consumed by
-  std::map<std::string, std::map<std::string, live_totals>> via_live_;
+  // The open periods' totals (ledger/settlement_live): from the journal at start, then as
+  // the shards' deltas arrive.
+  ledger::live_view live_;
   // What each shard was last told, per partner.
   struct gate_sent {
     bool suspended = false, credit_exhausted = false;

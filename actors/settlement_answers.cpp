@@ -1,6 +1,7 @@
 #include "actors/settlement_answers.hpp"
 
 
+#include <cstdint>
 #include <stdexcept>
 
 #include "ledger/currency.hpp"
@@ -46,6 +47,20 @@ ledger::contract_fields fields_of(std::string_view partner, const protocol::cont
   return f;
 }
 
+protocol::currency_totals totals_of(const ledger::period_totals& t) {
+  protocol::currency_totals out;
+  out.currency = ledger::currency_text(t.currency);
+  out.bets = t.bets;
+  out.wins = t.wins;
+  out.rollbacks = t.rollbacks;
+  out.bet_count = t.bet_count;
+  out.win_count = t.win_count;
+  out.rollback_count = t.rollback_count;
+  // Bets, wins and rollbacks are >= 0: only a GGR below int64's range does not fit.
+  out.ggr = ledger::ggr_of(t).value_or(INT64_MIN);
+  return out;
+}
+
 void fill_statement(protocol::settlement_answer& a, const ledger::statement& st) {
   const auto& terms = st.terms;
   a.period = terms.period;
@@ -57,13 +72,7 @@ void fill_statement(protocol::settlement_answer& a, const ledger::statement& st)
   s.share_bps = terms.share_bps;
   for (const auto& c : st.currencies) {
     protocol::statement_totals t;
-    t.currency = ledger::currency_text(c.totals.currency);
-    t.bets = c.totals.bets;
-    t.wins = c.totals.wins;
-    t.rollbacks = c.totals.rollbacks;
-    t.bet_count = c.totals.bet_count;
-    t.win_count = c.totals.win_count;
-    t.rollback_count = c.totals.rollback_count;
+    static_cast<protocol::currency_totals&>(t) = totals_of(c.totals);
     t.ggr = c.ggr;
     t.fx_rate = ledger::to_string(c.rate.rate);
     t.ggr_settlement = c.ggr_settlement;

@@ -11,6 +11,8 @@
 namespace settle::actors {
 
 protocol::contract_terms terms_of(const ledger::contract_fields_owned& f);
+/// One currency's totals (GGR included) as the wire has them.
+protocol::currency_totals totals_of(const ledger::period_totals& t);
 /// A statement's own fields (statement answer) and its summary (statements answer).
 void fill_statement(protocol::settlement_answer& a, const ledger::statement& st);
 protocol::statement_summary summary_of(const ledger::statement& st);

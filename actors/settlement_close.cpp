@@ -104,8 +104,8 @@ protocol::response settlement_actor::finish_close(const close_job& job) {
   // The statement now holds the period exactly; live totals restart with the next one (what
   // the shards' deltas of the closed period still bring in is counted there: the live view
   // errs on the side of consuming credit early, never late).
-  live_.erase(job.partner);
-  via_live_.erase(job.partner);
+  live_.own.erase(job.partner);
+  live_.via.erase(job.partner);
   refresh_gates();
   update_hold();
   protocol::request req = job.req;

@@ -40,12 +40,11 @@ void settlement_actor::on_deltas(const delta_batch& batch) {
     const auto* p = d.partner.empty() ? nullptr : book_.partner(d.partner);
     if (p == nullptr || !p->schedule)
       continue;  // no contract: totals only (the clearing actors keep them)
-    add_delta(live_[d.partner], d);
-    const auto& c = p->schedule->in_force();
-    const std::string& supplier = c.kind == ledger::partner_kind::supplier ? d.partner : c.via;
+    add_delta(live_.own[d.partner], d);
+    const std::string supplier = ledger::credit_supplier(d.partner, p->schedule->in_force());
     if (supplier.empty())
       continue;
-    add_delta(via_live_[supplier][d.partner], d);
+    add_delta(live_.via[supplier][d.partner], d);
     supplier_changed = true;
   }
   if (supplier_changed)
@@ -58,7 +57,7 @@ int64_t settlement_actor::credit_now(const std::string& supplier) const {
     return 0;
   const int64_t now = wall_clock_ms();
   int64_t ggr = 0;
-  if (auto it = via_live_.find(supplier); it != via_live_.end())
+  if (auto it = live_.via.find(supplier); it != live_.via.end())
     for (const auto& [partner, totals] : it->second) {
       // Without a rate the currency counts nothing live; its close waits for the rate.
       auto line = book_.line_of(partner, now, list_of(totals));

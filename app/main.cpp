@@ -154,8 +154,9 @@ std::unique_ptr<settle::persistence::durable_store> open_store(const config::eng
   return store;
 }
 
-/// Partner settlement's store, and its state folded from the settlement stream (into
-/// seed.settlement). Null when the journal is off. Throws when the stream does not fold.
+/// Partner settlement's store, its state folded from the settlement stream (into
+/// seed.settlement) and the open periods' totals read from the journal (seed.settlement_live).
+/// Null when the journal is off. Throws when the stream does not fold.
 std::shared_ptr<settle::persistence::settlement_store> open_settlement(
     const config::engine_config& cfg, settle::persistence::durable_store* store,
     settle::actors::engine_seed& seed) {
@@ -170,6 +171,11 @@ std::shared_ptr<settle::persistence::settlement_store> open_settlement(
   for (const auto& p : cfg.partners)
     settle::actors::apply_configured_contract(seed.settlement, *out, p.partner, p.terms,
                                               settle::wall_clock_ms());
+  // Before any traffic: what the open periods hold so far (consumed supplier credit too).
+  auto live = settle::ledger::live_collector(seed.settlement);
+  if (!live.windows().empty())
+    out->scan(live);
+  seed.settlement_live = settle::ledger::live_from(seed.settlement, live);
   return out;
 }
 

@@ -68,6 +68,18 @@ void day_field(json_fields& j, const std::string& day) {
     j.str("day", day);
 }
 
+/// The pairs of one per-currency totals object (a statement's, a contract's live totals).
+void totals_json(json_fields& e, const protocol::currency_totals& t) {
+  e.str("currency", t.currency);
+  e.num("bets", t.bets);
+  e.num("wins", t.wins);
+  e.num("rollbacks", t.rollbacks);
+  e.num("bet_count", t.bet_count);
+  e.num("win_count", t.win_count);
+  e.num("rollback_count", t.rollback_count);
+  e.num("ggr", t.ggr);
+}
+
 void contract_json(json_fields& j, const protocol::settlement_answer& a) {
   const auto& c = a.contract;
   j.num("revision", a.revision);
@@ -87,6 +99,12 @@ void contract_json(json_fields& j, const protocol::settlement_answer& a) {
     j.num("max_tps", *c.max_tps);
   if (a.has_credit_remaining)
     j.num("credit_remaining", a.credit_remaining);
+  j.num("period", a.period);
+  j.num("from", a.from_unix_ms);
+  j.list("live", a.live, [](json_fields& e, const protocol::currency_totals& t) {
+    totals_json(e, t);
+  });
+  j.boolean("suspended", a.suspended);
 }
 
 void statement_json(json_fields& j, const protocol::settlement_answer& a) {
@@ -95,14 +113,7 @@ void statement_json(json_fields& j, const protocol::settlement_answer& a) {
   j.str("currency", a.currency);
   j.num("share_bps", s.share_bps);
   j.list("totals", s.totals, [](json_fields& e, const protocol::statement_totals& t) {
-    e.str("currency", t.currency);
-    e.num("bets", t.bets);
-    e.num("wins", t.wins);
-    e.num("rollbacks", t.rollbacks);
-    e.num("bet_count", t.bet_count);
-    e.num("win_count", t.win_count);
-    e.num("rollback_count", t.rollback_count);
-    e.num("ggr", t.ggr);
+    totals_json(e, t);
     e.str("fx_rate", t.fx_rate);
     e.num("ggr_settlement", t.ggr_settlement);
   });

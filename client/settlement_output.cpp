@@ -35,6 +35,18 @@ std::string bps_text(int64_t bps) {
                      std::abs(bps) % 100);
 }
 
+std::string live_table(const std::vector<protocol::currency_totals>& live) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& t : live)
+    rows.push_back({t.currency, std::to_string(t.bets), std::to_string(t.wins),
+                    std::to_string(t.rollbacks), std::to_string(t.bet_count),
+                    std::to_string(t.win_count), std::to_string(t.rollback_count),
+                    std::to_string(t.ggr)});
+  return format_table({"currency", "bets", "wins", "rollbacks", "bet_count", "win_count",
+                       "rollback_count", "ggr"},
+                      rows, {false, true, true, true, true, true, true, true});
+}
+
 std::string contract_text(const protocol::response& r, const settlement_answer& a) {
   const auto& c = a.contract;
   field_list f = {
@@ -53,7 +65,13 @@ std::string contract_text(const protocol::response& r, const settlement_answer& 
   if (a.has_credit_remaining)
     f.emplace_back("credit_remaining", fmt::format("{} {} (minor units)", a.credit_remaining,
                                                    c.currency));
-  return fmt::format("contract of {}, revision {}\n{}", r.partner, a.revision, format_fields(f));
+  f.emplace_back("suspended", a.suspended ? "yes (bets refused)" : "no");
+  std::string out =
+      fmt::format("contract of {}, revision {}\n{}", r.partner, a.revision, format_fields(f));
+  out += fmt::format("open period {} since {} (live totals, minor units):\n", a.period,
+                     iso8601_utc(a.from_unix_ms));
+  out += a.live.empty() ? "  (no transactions yet)\n" : live_table(a.live);
+  return out;
 }
 
 std::string statements_text(const protocol::response& r, const settlement_answer& a) {

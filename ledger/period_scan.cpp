@@ -15,8 +15,8 @@ std::vector<period_totals> period_collected::totals_list() const {
   return out;
 }
 
-period_collector::period_collector(std::vector<period_window> windows)
-    : windows_(std::move(windows)), collected_(windows_.size()) {
+period_collector::period_collector(std::vector<period_window> windows, bool keep_rows)
+    : windows_(std::move(windows)), collected_(windows_.size()), keep_rows_(keep_rows) {
   for (const auto& w : windows_)
     SETTLE_ASSERT(w.from_unix_ms <= w.to_unix_ms, "a period window ends before it starts");
 }
@@ -55,7 +55,8 @@ void period_collector::add(const journal_record& r) {
         ++t.rollback_count;
         break;
     }
-    collected_[i].rows.push_back(txn_row{r.txn_id, r.kind, amount, currency});
+    if (keep_rows_)
+      collected_[i].rows.push_back(txn_row{r.txn_id, r.kind, amount, currency});
   }
 }
 

@@ -33,17 +33,22 @@ struct period_collected {
 /// Collects the windows of several partners in one pass over the journal.
 class period_collector {
 public:
-  explicit period_collector(std::vector<period_window> windows);
+  /// `keep_rows` false: totals only (the live view at start needs no ids).
+  explicit period_collector(std::vector<period_window> windows, bool keep_rows = true);
   /// Looks at one record (any type; only matching ones count).
   void add(const journal_record& r);
   /// The earliest `from` of the windows (where a journal scan may start).
   int64_t earliest_from_unix_ms() const;
+  /// The first window of `partner` (asserted to exist).
   const period_collected& of(std::string_view partner) const;
+  /// Window `i` (windows of one partner may repeat, with different starts).
+  const period_collected& at(size_t i) const { return collected_.at(i); }
   const std::vector<period_window>& windows() const { return windows_; }
 
 private:
   std::vector<period_window> windows_;
   std::vector<period_collected> collected_;  // parallel to windows_
+  bool keep_rows_ = true;
 };
 
 /// True when `r` is an applied bet, win or rollback (the records periods are made of).

@@ -9,6 +9,14 @@
 
 namespace settle::ledger {
 
+std::optional<int64_t> ggr_of(const period_totals& t) {
+  int64_t out = 0;
+  if (__builtin_sub_overflow(t.bets, t.wins, &out) ||
+      __builtin_sub_overflow(out, t.rollbacks, &out))
+    return std::nullopt;
+  return out;
+}
+
 namespace {
 
 using protocol::error_code;
@@ -23,15 +31,6 @@ statement_result refused(error_code code, std::string message) {
 std::optional<int64_t> checked_sum(int64_t a, int64_t b) {
   int64_t out = 0;
   if (__builtin_add_overflow(a, b, &out))
-    return std::nullopt;
-  return out;
-}
-
-/// bets - wins - rollbacks, or nothing when it does not fit.
-std::optional<int64_t> ggr_of(const period_totals& t) {
-  int64_t out = 0;
-  if (__builtin_sub_overflow(t.bets, t.wins, &out) ||
-      __builtin_sub_overflow(out, t.rollbacks, &out))
     return std::nullopt;
   return out;
 }

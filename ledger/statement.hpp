@@ -24,6 +24,9 @@ struct period_totals {
   uint64_t bet_count = 0, win_count = 0, rollback_count = 0;
 };
 
+/// bets - wins - rollbacks, or nothing when it does not fit in 64 bits.
+std::optional<int64_t> ggr_of(const period_totals& t);
+
 /// What the statement is of and under which contract.
 struct statement_terms {
   std::string partner;

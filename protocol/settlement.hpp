@@ -128,12 +128,15 @@ struct settlement_answer {
   bool has_credit_remaining = false;  // contract (a supplier's, when known), topup
   int64_t credit_remaining = 0;
   std::string currency;      // topup, statement (contract: contract.currency)
-  uint64_t period = 0;       // period_close, statement
-  int64_t from_unix_ms = 0, to_unix_ms = 0;  // period_close, statement (`to` exclusive)
+  uint64_t period = 0;       // period_close, statement; contract: the open period
+  int64_t from_unix_ms = 0, to_unix_ms = 0;  // period_close, statement (`to` exclusive);
+                                             // contract: `from` of the open period
+  std::vector<currency_totals> live;  // contract: the open period's totals so far
+
   std::vector<statement_summary> statements;  // statements: newest first
   statement_answer statement;                 // statement
   fx_answer fx;                               // fx_set, fx
-  bool suspended = false;                     // suspend, resume
+  bool suspended = false;                     // suspend, resume, contract
   reconcile_answer reconcile;                 // reconcile
   friend bool operator==(const settlement_answer&, const settlement_answer&) = default;
 };

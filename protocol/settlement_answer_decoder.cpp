@@ -47,6 +47,25 @@ bool get_opt_i64(const mp_item& v, std::optional<int64_t>& out) {
   return true;
 }
 
+bool get_bool(const mp_item& v, bool& out) {
+  out = v.boolean;
+  return v.type == mp_type::boolean;
+}
+
+/// One pair of a per-currency totals map (a statement's or a contract's live totals); true
+/// for keys it does not have.
+bool get_totals_field(std::string_view n, const mp_item& v, currency_totals& t) {
+  if (n == "currency") return get_str(v, t.currency);
+  if (n == "bets") return get_i64(v, t.bets);
+  if (n == "wins") return get_i64(v, t.wins);
+  if (n == "rollbacks") return get_i64(v, t.rollbacks);
+  if (n == "bet_count") return get_u64(v, t.bet_count);
+  if (n == "win_count") return get_u64(v, t.win_count);
+  if (n == "rollback_count") return get_u64(v, t.rollback_count);
+  if (n == "ggr") return get_i64(v, t.ggr);
+  return true;
+}
+
 /// A contract's `day`: an integer (kept as its decimal text) or a string.
 bool get_day(const mp_item& v, std::string& out) {
   int64_t n = 0;
@@ -58,7 +77,8 @@ bool get_day(const mp_item& v, std::string& out) {
 }
 
 /// The keys only settlement answers have, and the op each one implies (earlier rows win: a
-/// statement also has `period` and `revision`, a contract `revision` and `credit_remaining`).
+/// statement also has `period` and `revision`, a contract `revision`, `period`, `suspended`
+/// and `credit_remaining`).
 struct answer_key {
   std::string_view key;
   op_kind op;
@@ -66,8 +86,8 @@ struct answer_key {
 constexpr answer_key answer_keys[] = {
     {"statements", op_kind::statements}, {"checksum", op_kind::statement},
     {"matched", op_kind::reconcile},     {"rows_received", op_kind::reconcile},
-    {"reconcile_id", op_kind::reconcile}, {"suspended", op_kind::suspend},
-    {"base", op_kind::fx},               {"cycle", op_kind::contract},
+    {"reconcile_id", op_kind::reconcile}, {"cycle", op_kind::contract},
+    {"suspended", op_kind::suspend},     {"base", op_kind::fx},
     {"revision", op_kind::contract_set}, {"period", op_kind::period_close},
     {"credit_remaining", op_kind::topup},
 };
@@ -148,11 +168,7 @@ private:
         if (name == "credit_remaining")
           return a_.has_credit_remaining = get_i64(v, a_.credit_remaining);
         return name != "currency" || get_str(v, a_.currency);
-      case op_kind::suspend:
-        if (name != "suspended")
-          return true;
-        a_.suspended = v.boolean;
-        return v.type == mp_type::boolean;
+      case op_kind::suspend: return name != "suspended" || get_bool(v, a_.suspended);
       default: return reconcile_scalar(name, v);
     }
   }
@@ -173,7 +189,10 @@ private:
     if (name == "max_tps") return get_opt_i64(v, c.max_tps);
     if (name == "credit_remaining")
       return a_.has_credit_remaining = get_i64(v, a_.credit_remaining);
-    return true;
+    if (name == "period") return get_u64(v, a_.period);
+    if (name == "from") return get_i64(v, a_.from_unix_ms);
+    if (name == "suspended") return get_bool(v, a_.suspended);
+    return name != "live";
   }
 
   bool statement_scalar(std::string_view name, const mp_item& v) {
@@ -232,6 +251,8 @@ private:
       return entries(v, good, [&](const mp_item& e, bool& g) { return summary(e, g); });
     if (op_ == op_kind::statement && name == "totals")
       return entries(v, good, [&](const mp_item& e, bool& g) { return totals_entry(e, g); });
+    if ((op_ == op_kind::contract || op_ == op_kind::contract_set) && name == "live")
+      return entries(v, good, [&](const mp_item& e, bool& g) { return live_entry(e, g); });
     if (op_ == op_kind::statement && name == "lines")
       return entries(v, good, [&](const mp_item& e, bool& g) { return line(e, g); });
     if (op_ == op_kind::reconcile)
@@ -294,18 +315,16 @@ private:
   bool totals_entry(const mp_item& e, bool& good) {
     statement_totals& t = a_.statement.totals.emplace_back();
     return map_entry(e, good, [&](std::string_view n, const mp_item& v) {
-      if (n == "currency") return get_str(v, t.currency);
-      if (n == "bets") return get_i64(v, t.bets);
-      if (n == "wins") return get_i64(v, t.wins);
-      if (n == "rollbacks") return get_i64(v, t.rollbacks);
-      if (n == "bet_count") return get_u64(v, t.bet_count);
-      if (n == "win_count") return get_u64(v, t.win_count);
-      if (n == "rollback_count") return get_u64(v, t.rollback_count);
-      if (n == "ggr") return get_i64(v, t.ggr);
       if (n == "fx_rate") return get_str(v, t.fx_rate);
       if (n == "ggr_settlement") return get_i64(v, t.ggr_settlement);
-      return true;
+      return get_totals_field(n, v, t);
     });
+  }
+
+  bool live_entry(const mp_item& e, bool& good) {
+    currency_totals& t = a_.live.emplace_back();
+    return map_entry(e, good,
+                     [&](std::string_view n, const mp_item& v) { return get_totals_field(n, v, t); });
   }
 
   bool line(const mp_item& e, bool& good) {

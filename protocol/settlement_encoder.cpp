@@ -159,7 +159,7 @@ uint32_t answer_pairs(const response& r, const settlement_answer& a) {
   switch (r.op) {
     case op_kind::contract_set: return 4;
     case op_kind::contract:
-      return 4 + 4 + optional_terms(a.contract) + a.has_credit_remaining;
+      return 4 + 4 + optional_terms(a.contract) + a.has_credit_remaining + 4;
     case op_kind::period_close: return 6;
     case op_kind::statements: return 4;
     case op_kind::statement: return 18 + !a.statement.lines.empty();
@@ -223,6 +223,20 @@ void write_statement(W& w, const statement_answer& s) {
   kv_int(w, "carried_forward", s.carried_forward);
 }
 
+/// A contract answer's open period: period, from, live totals, suspended.
+template <class W>
+void write_open_period(W& w, const settlement_answer& a) {
+  kv_uint(w, "period", a.period);
+  kv_int(w, "from", a.from_unix_ms);
+  w.str("live");
+  w.array_header(static_cast<uint32_t>(a.live.size()));
+  for (const auto& t : a.live) {
+    w.map_header(totals_pairs);
+    write_totals_pairs(w, t);
+  }
+  kv_bool(w, "suspended", a.suspended);
+}
+
 template <class W>
 void write_id_list(W& w, std::string_view k, const std::vector<std::string>& ids) {
   w.str(k);
@@ -269,7 +283,7 @@ void write_answer_fields(W& w, const response& r, const settlement_answer& a) {
       write_terms(w, a.contract);
       if (a.has_credit_remaining)
         kv_int(w, "credit_remaining", a.credit_remaining);
-      return;
+      return write_open_period(w, a);
     case op_kind::period_close:
     case op_kind::statement:
       kv_uint(w, "period", a.period);

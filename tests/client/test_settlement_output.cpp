@@ -177,18 +177,32 @@ BOOST_AUTO_TEST_CASE(the_contract_as_text_and_json) {
   a.contract.credit_alert = 100000;
   a.has_credit_remaining = true;
   a.credit_remaining = 5250000;
+  a.period = 7;
+  a.from_unix_ms = 1764633600000;  // 2025-12-02T00:00:00Z
+  a.live.push_back({"EUR", 125000, 80000, 5000, 40, 12, 1, 40000});
   const auto r = over_the_wire(answer(op_kind::contract, a, "bigsupplier"));
   const auto text = client::settlement_text(r);
   for (const char* part :
        {"contract of bigsupplier, revision 3", "kind              supplier", "day               last",
         "tz                UTC (default)", "cutoff            00:00 (default)",
         "share_bps         1500 (15.00%)", "credit_alert      100000", "max_tps           - (no limit)",
-        "credit_remaining  5250000 EUR (minor units)"})
+        "credit_remaining  5250000 EUR (minor units)", "suspended         no",
+        "open period 7 since 2025-12-02T00:00:00Z (live totals, minor units):",
+        "currency    bets   wins  rollbacks  bet_count  win_count  rollback_count    ggr",
+        "EUR       125000  80000       5000         40         12               1  40000"})
     BOOST_TEST(text.find(part) != std::string::npos, "no '" << part << "' in\n" << text);
   BOOST_TEST(client::to_json(r) ==
              "{\"rid\":24,\"ok\":true,\"partner\":\"bigsupplier\",\"revision\":3,\"kind\":"
              "\"supplier\",\"currency\":\"EUR\",\"cycle\":\"monthly\",\"day\":\"last\","
-             "\"share_bps\":1500,\"credit_alert\":100000,\"credit_remaining\":5250000}");
+             "\"share_bps\":1500,\"credit_alert\":100000,\"credit_remaining\":5250000,"
+             "\"period\":7,\"from\":1764633600000,\"live\":[{\"currency\":\"EUR\",\"bets\":125000,"
+             "\"wins\":80000,\"rollbacks\":5000,\"bet_count\":40,\"win_count\":12,"
+             "\"rollback_count\":1,\"ggr\":40000}],\"suspended\":false}");
+  a.live.clear();
+  a.suspended = true;
+  const auto empty = client::settlement_text(over_the_wire(answer(op_kind::contract, a)));
+  BOOST_TEST(empty.find("suspended         yes (bets refused)") != std::string::npos, empty);
+  BOOST_TEST(empty.find("(no transactions yet)") != std::string::npos, empty);
   a.contract.day = "15";  // an integer on the wire and in JSON
   a.has_credit_remaining = false;
   BOOST_TEST(client::to_json(over_the_wire(answer(op_kind::contract, a))).find(",\"day\":15,") !=

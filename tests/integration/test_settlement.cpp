@@ -1,7 +1,8 @@
 // Partner settlement on a running engine (docs/settlement.md): contracts, closes and their
 // statements, FX and suppliers, reconciliation, suspension, rate limits, supplier credit
-// under load, closes under concurrent load, kill -9, and an automatic close at a boundary
-// reached with an injected clock (--clock-offset-ms).
+// under load, live totals and consumed credit across kill -9, closes under concurrent load
+// and kill -9, and an automatic close at a boundary reached with an injected clock
+// (--clock-offset-ms).
 #define BOOST_TEST_MODULE settlement
 #include <boost/test/unit_test.hpp>
 
@@ -254,6 +255,53 @@ BOOST_AUTO_TEST_CASE(a_supplier_runs_out_of_credit_under_load) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   BOOST_CHECK(open_again);
+}
+
+BOOST_AUTO_TEST_CASE(live_totals_and_consumed_credit_are_shown_and_survive_kill_9) {
+  engine_process eng;
+  auto c = eng.connect();
+  must(*c, contract_set("sup", "supplier", "EUR", 5000));
+  must(*c, contract_set("prov", "provider", "EUR", 0, "sup"));
+  must(*c, topup("sup", 100'000, "EUR", "t1"));
+  funded(*c, "lv", "EUR", 1'000'000);
+  for (int i = 0; i < 10; ++i)
+    BOOST_REQUIRE(c->txn(txn(txn_kind::bet, "lb" + std::to_string(i), "lv", 100, "EUR", "prov")).ok());
+  BOOST_REQUIRE(c->txn(txn(txn_kind::win, "lw", "lv", 150, "EUR", "prov")).ok());
+  // Live within a delta flush: bets 1000, wins 150, GGR 850; the supplier's half of it, 425,
+  // is consumed from its credit.
+  const protocol::currency_totals want{"EUR", 1000, 150, 0, 10, 1, 0, 850};
+  response prov;
+  for (int i = 0; i < 200; ++i) {
+    prov = must(*c, op(op_kind::contract, "prov"));
+    if (prov.settlement->live.size() == 1 && prov.settlement->live[0] == want)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  BOOST_REQUIRE_EQUAL(prov.settlement->live.size(), 1u);
+  BOOST_CHECK(prov.settlement->live[0] == want);
+  BOOST_CHECK_EQUAL(prov.settlement->period, 1u);
+  BOOST_CHECK_GT(prov.settlement->from_unix_ms, 0);
+  BOOST_CHECK(!prov.settlement->suspended);
+  BOOST_CHECK_EQUAL(must(*c, op(op_kind::contract, "sup")).settlement->credit_remaining, 99'575);
+  must(*c, op(op_kind::suspend, "prov"));
+  // kill -9: the open period's totals and the credit it consumed come back from the journal.
+  c.reset();
+  eng.stop(SIGKILL);
+  eng.start();
+  auto again = eng.connect();
+  auto after = must(*again, op(op_kind::contract, "prov"));
+  BOOST_REQUIRE_EQUAL(after.settlement->live.size(), 1u);
+  BOOST_CHECK(after.settlement->live[0] == want);
+  BOOST_CHECK_EQUAL(after.settlement->from_unix_ms, prov.settlement->from_unix_ms);
+  BOOST_CHECK(after.settlement->suspended);
+  BOOST_CHECK_EQUAL(must(*again, op(op_kind::contract, "sup")).settlement->credit_remaining,
+                    99'575);
+  // A close empties the live view; the statement holds what it showed.
+  must(*again, op(op_kind::period_close, "prov"));
+  auto closed = must(*again, op(op_kind::contract, "prov"));
+  BOOST_CHECK(closed.settlement->live.empty());
+  BOOST_CHECK_EQUAL(closed.settlement->period, 2u);
+  BOOST_CHECK_EQUAL(stmt(must(*again, statement("prov", 1))).txn_count, 11u);
 }
 
 BOOST_AUTO_TEST_CASE(closes_under_load_count_everything_once_and_survive_kill_9) {

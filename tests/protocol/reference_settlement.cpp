@@ -6,6 +6,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 namespace settle::protocol::reference {
@@ -351,11 +352,31 @@ const std::vector<std::pair<std::string, op_kind>>& op_keys() {
   static const std::vector<std::pair<std::string, op_kind>> keys{
       {"statements", op_kind::statements}, {"checksum", op_kind::statement},
       {"matched", op_kind::reconcile},     {"rows_received", op_kind::reconcile},
-      {"reconcile_id", op_kind::reconcile}, {"suspended", op_kind::suspend},
-      {"base", op_kind::fx},               {"cycle", op_kind::contract},
+      {"reconcile_id", op_kind::reconcile}, {"cycle", op_kind::contract},
+      {"suspended", op_kind::suspend},     {"base", op_kind::fx},
       {"revision", op_kind::contract_set}, {"period", op_kind::period_close},
       {"credit_remaining", op_kind::topup}};
   return keys;
+}
+
+/// A statement's totals entry, or (without fx_rate and ggr_settlement) a contract's live one.
+template <class Totals>
+bool totals_value(const msgpack::object& e, Totals& t) {
+  return each_pair(e, [&](const std::string& n, const msgpack::object& v) {
+    if (n == "currency") return str_of(v, t.currency);
+    if constexpr (std::is_same_v<Totals, statement_totals>) {
+      if (n == "fx_rate") return str_of(v, t.fx_rate);
+      if (n == "ggr_settlement") return int_of(v, t.ggr_settlement);
+    }
+    if (n == "bets") return int_of(v, t.bets);
+    if (n == "wins") return int_of(v, t.wins);
+    if (n == "rollbacks") return int_of(v, t.rollbacks);
+    if (n == "ggr") return int_of(v, t.ggr);
+    if (n == "bet_count") return uint_of(v, t.bet_count);
+    if (n == "win_count") return uint_of(v, t.win_count);
+    if (n == "rollback_count") return uint_of(v, t.rollback_count);
+    return true;
+  });
 }
 
 bool contract_value(const std::string& n, const msgpack::object& v, settlement_answer& a) {
@@ -374,23 +395,15 @@ bool contract_value(const std::string& n, const msgpack::object& v, settlement_a
   if (n == "credit_alert") return opt_int_of(v, c.credit_alert);
   if (n == "max_tps") return opt_int_of(v, c.max_tps);
   if (n == "credit_remaining") return a.has_credit_remaining = int_of(v, a.credit_remaining);
+  if (n == "period") return uint_of(v, a.period);
+  if (n == "from") return int_of(v, a.from_unix_ms);
+  if (n == "suspended")
+    return v.type == msgpack::type::BOOLEAN && (a.suspended = v.via.boolean, true);
+  if (n == "live")
+    return each_item(v, [&](const msgpack::object& e) {
+      return totals_value(e, a.live.emplace_back());
+    });
   return true;
-}
-
-bool totals_value(const msgpack::object& e, statement_totals& t) {
-  return each_pair(e, [&](const std::string& n, const msgpack::object& v) {
-    if (n == "currency") return str_of(v, t.currency);
-    if (n == "fx_rate") return str_of(v, t.fx_rate);
-    if (n == "bets") return int_of(v, t.bets);
-    if (n == "wins") return int_of(v, t.wins);
-    if (n == "rollbacks") return int_of(v, t.rollbacks);
-    if (n == "ggr") return int_of(v, t.ggr);
-    if (n == "ggr_settlement") return int_of(v, t.ggr_settlement);
-    if (n == "bet_count") return uint_of(v, t.bet_count);
-    if (n == "win_count") return uint_of(v, t.win_count);
-    if (n == "rollback_count") return uint_of(v, t.rollback_count);
-    return true;
-  });
 }
 
 bool statement_value(const std::string& n, const msgpack::object& v, settlement_answer& a,

@@ -260,6 +260,14 @@ settlement_answer any_answer(fuzz_rng& rng) {
   a.period = u64();
   a.from_unix_ms = i64();
   a.to_unix_ms = i64();
+  for (auto n = rng.below(3); n > 0; --n) {
+    currency_totals t;
+    t.currency = any_short_text(rng);
+    t.wins = i64();
+    t.ggr = i64();
+    t.rollback_count = u64();
+    a.live.push_back(t);
+  }
   for (auto n = rng.below(4); n > 0; --n)
     a.statements.push_back({u64(), i64(), i64(), any_short_text(rng), i64()});
   auto& s = a.statement;
@@ -317,7 +325,7 @@ const char* const answer_keys[] = {
     "rid",     "ok",        "partner",  "revision", "kind",          "currency",  "cycle",
     "day",     "share_bps", "period",   "from",     "to",            "statements", "checksum",
     "totals",  "lines",     "base",     "rate",     "at",            "suspended", "matched",
-    "mismatched", "rows_received", "reconcile_id", "credit_remaining", "status", "error"};
+    "mismatched", "rows_received", "reconcile_id", "credit_remaining", "status", "error", "live"};
 
 /// A settlement-answer-like map: known keys with mostly fitting values, in any order.
 std::string answer_like(fuzz_rng& rng) {
@@ -330,7 +338,8 @@ std::string answer_like(fuzz_rng& rng) {
     body.str(key);
     if (rng.chance(25)) {
       any_value(rng, body);
-    } else if (key == "statements" || key == "totals" || key == "lines" || key == "mismatched") {
+    } else if (key == "statements" || key == "totals" || key == "lines" || key == "mismatched" ||
+               key == "live") {
       const auto items = static_cast<uint32_t>(rng.below(3));
       body.array(items);
       for (uint32_t j = 0; j < items; ++j) {

@@ -153,7 +153,22 @@ BOOST_AUTO_TEST_CASE(contract_answers_round_trip) {
   round_trip(answer(op_kind::contract, a));
   BOOST_CHECK((keys_of(encoded_body(answer(op_kind::contract, a))) ==
                keys{"rid", "ok", "partner", "revision", "kind", "currency", "cycle", "tz",
-                    "cutoff", "weekday", "share_bps", "credit_alert", "max_tps"}));
+                    "cutoff", "weekday", "share_bps", "credit_alert", "max_tps", "period", "from",
+                    "live", "suspended"}));
+  // The open period and its live totals (one currency with every field, one near the limits).
+  a.period = 3;
+  a.from_unix_ms = 1'764'633'600'000;
+  a.live.push_back({"EUR", 1000, 400, 50, 3, 2, 1, 550});
+  a.live.push_back({"KRW", std::numeric_limits<int64_t>::max(), 0, 0, UINT64_MAX, 0, 0,
+                    std::numeric_limits<int64_t>::max()});
+  a.suspended = true;
+  round_trip(answer(op_kind::contract, a));
+  {
+    const auto live_body = encoded_body(answer(op_kind::contract, a));
+    BOOST_CHECK_EQUAL(value_of<uint64_t>(live_body, "period"), 3u);
+    BOOST_CHECK_EQUAL(value_of<bool>(live_body, "suspended"), true);
+  }
+  a.suspended = false;
   a.has_credit_remaining = true;
   a.credit_remaining = -250;
   a.contract.day = "last";
