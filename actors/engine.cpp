@@ -49,6 +49,8 @@ engine::engine(caf::actor_system& sys, engine_options opts, engine_seed seed)
   routes_->snapshotter = sys.spawn<snapshot_actor>(std::move(opts.snapshot));
   routes_->timers = sys.spawn<timer_relay>();
   routes_->events = std::make_shared<event_gate>(opts.max_queued_events);
+  opts.events.metrics = opts.metrics;
+  opts.settlement.metrics = opts.metrics;
   routes_->publisher = sys.spawn<publisher>(std::shared_ptr<const routing>(routes_),
                                             std::move(opts.events));
   routes_->registry = sys.spawn<clearing_registry>(
@@ -63,6 +65,7 @@ engine::engine(caf::actor_system& sys, engine_options opts, engine_seed seed)
     s.opts = opts.shard;
     s.accounts = std::move(seed.accounts[i]);
     s.partner_spill = std::move(seed.partner_spill[i]);
+    s.metrics = opts.metrics;
     caf::actor_config acfg{&sys.middleman().backend()};
     routes_->ledger_shards.push_back(sys.spawn_impl<ledger_shard, caf::no_spawn_options>(acfg, std::move(s)));
   }

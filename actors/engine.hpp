@@ -44,6 +44,8 @@ struct engine_options {
   bool publish_all_partners = false;  // totals published even when unfollowed (Redis)
   int64_t max_queued_events = 1'000'000;  // on their way to the publisher (event_gate)
   settlement_options settlement;  // partner settlement (store null: refused)
+  /// Counted here for /metrics (accounts, subscribers, alerts firing); null: not counted.
+  std::shared_ptr<metrics::engine_metrics> metrics;
 };
 
 /// The running actor layer. Requests are sent to `routes().target_for(req)`: a ledger shard

@@ -45,7 +45,10 @@ ledger_shard::ledger_shard(caf::actor_config& cfg, ledger_shard_setup s)
       opts_(s.opts),
       limits_{s.opts.max_amount},
       accounts_(std::move(s.accounts)),
-      partner_spill_(std::move(s.partner_spill)) {
+      partner_spill_(std::move(s.partner_spill)),
+      metrics_(std::move(s.metrics)) {
+  if (metrics_)
+    metrics_->accounts.fetch_add(static_cast<int64_t>(accounts_.size()));
   open_.shard = index_;
   open_.seq = 1;
 }
@@ -116,6 +119,7 @@ void ledger_shard::on_batch(request_batch& in) {
   b.owner = std::move(in.owner);
   b.requests = std::move(in.requests);
   b.session = std::move(in.session);
+  b.received_ns = in.received_ns;
   take(std::move(b));
   end_turn();
 }
@@ -255,6 +259,8 @@ void ledger_shard::handle(held_batch& b, uint32_t i, const ledger::id_hash& key)
 
 void ledger_shard::answer_now(held_batch& b, uint32_t i, reply r) {
   r.rid = b.requests[i].rid;
+  r.kind = b.requests[i].kind;
+  r.received_ns = b.received_ns;
   deliver_to(b.session, b.promise, std::move(r));
 }
 
@@ -455,6 +461,8 @@ void ledger_shard::undo(item& it, const std::string& why) {
   std::string_view account = r != nullptr ? r->account : std::string_view{it.xfer->req.account};
   if (it.effects & account_created) {
     accounts_.erase(accounts_.find(ledger::key(account)));
+    if (metrics_)
+      metrics_->accounts.fetch_sub(1, std::memory_order_relaxed);
   } else if (it.effects & account_changed) {
     auto acc = accounts_.find(ledger::key(account));
     SETTLE_ASSERT(acc != accounts_.end(), "undo of a change to a missing account");
@@ -515,6 +523,8 @@ void ledger_shard::undo(item& it, const std::string& why) {
 }
 
 void ledger_shard::deliver(item& it, reply r) {
+  r.kind = it.batch->requests[it.index].kind;
+  r.received_ns = it.batch->received_ns;
   deliver_to(it.batch->session, it.batch->promise, std::move(r));
 }
 

@@ -19,6 +19,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/routing.hpp"
+#include "metrics/engine_metrics.hpp"
 #include "ledger/account_rules.hpp"
 #include "ledger/apply.hpp"
 #include "ledger/decide.hpp"
@@ -50,6 +51,7 @@ struct ledger_shard_setup {
   ledger_shard_options opts;
   ledger::account_map accounts;  // recovered
   ledger::partner_spill partner_spill;  // recovered partner marks beyond the accounts' bits
+  std::shared_ptr<metrics::engine_metrics> metrics;  // accounts counted here (null: not)
 };
 
 /// The actor. Sessions send request_batch messages and get reply_batch messages back; tools
@@ -82,6 +84,7 @@ private:
     caf::actor session;             // reply_batch goes here...
     caf::response_promise promise;  // ...or, for a single request, a protocol::response
     uint32_t waiting = 0;           // items that still refer to it
+    int64_t received_ns = 0;        // request_batch's, copied into every reply
   };
 
   /// What to do once an item is durable, besides answering.
@@ -278,6 +281,7 @@ private:
 
   // Partners that transacted on each account (who may follow its balance).
   ledger::partner_spill partner_spill_;
+  std::shared_ptr<metrics::engine_metrics> metrics_;  // null: nothing counted
   ledger::partner_bit_memo partner_bits_;
 
   // Balance events: watched accounts (with how many subscriptions name each), and the events

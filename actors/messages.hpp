@@ -48,6 +48,7 @@ struct request_batch {
   std::shared_ptr<const void> owner;             // the bytes the views point into
   std::vector<protocol::request_view> requests;  // all for accounts of the receiving shard
   caf::actor session;                            // where the reply_batch messages go
+  int64_t received_ns = 0;  // when the session read them (steady clock; request durations)
 };
 
 /// One answer to a session, compact: nearly all are transaction results.
@@ -58,7 +59,9 @@ struct reply {
   protocol::op_kind op = protocol::op_kind::txn;
   protocol::error_code error = protocol::error_code::none;
   protocol::txn_status status = protocol::txn_status::applied;
+  protocol::txn_kind kind = protocol::txn_kind::bet;  // txn answers: the request's kind
   bool has_balance = false;
+  int64_t received_ns = 0;  // the request_batch's (0: not known)
   std::string message;                          // errors only
   std::shared_ptr<protocol::response> full;     // answers other than txn results
 };

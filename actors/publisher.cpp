@@ -169,6 +169,8 @@ void publisher::on_subscribe(subscribe_order& order) {
   sub.all = order.all;
   sub.partner_check = std::move(order.partner_check);
   s.subscriptions.push_back(id);
+  if (opts_.metrics)
+    opts_.metrics->subscribers.store(static_cast<int64_t>(subs_.size()), std::memory_order_relaxed);
   // One reply per shard that holds named accounts and one per named partner.
   std::vector<bool> shard_named(routes_->ledger_shards.size(), false);
   for (const auto& a : sub.accounts) {
@@ -325,6 +327,8 @@ void publisher::end(subscription& sub) {
   watch(sub, false);
   const uint64_t id = sub.id;
   subs_.erase(id);
+  if (opts_.metrics)
+    opts_.metrics->subscribers.store(static_cast<int64_t>(subs_.size()), std::memory_order_relaxed);
   if (s != sessions_.end()) {
     auto& list = s->second.subscriptions;
     list.erase(std::remove(list.begin(), list.end(), id), list.end());

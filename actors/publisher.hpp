@@ -14,6 +14,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/routing.hpp"
+#include "metrics/engine_metrics.hpp"
 
 namespace settle::actors {
 
@@ -27,6 +28,7 @@ struct publisher_options {
                                       // one message (one write) per interval
   /// Partner events also go here (Redis publishing), if set. Called on the publisher's thread.
   std::function<void(std::vector<protocol::event>)> partner_feed;
+  std::shared_ptr<metrics::engine_metrics> metrics;  // subscriptions counted (null: not)
 };
 
 /// A session asks to follow accounts, partners or everything.

@@ -23,6 +23,7 @@
 #include "ledger/reconcile.hpp"
 #include "ledger/settlement_book.hpp"
 #include "ledger/settlement_live.hpp"
+#include "metrics/engine_metrics.hpp"
 #include "persistence/settlement_store.hpp"
 
 namespace settle::actors {
@@ -36,6 +37,7 @@ struct settlement_options {
   uint32_t tick_ms = 1000;          // due closes, credit and reconcile expiry looked at
   uint32_t max_reconciles = 16;     // chunked reconciles open at once
   uint32_t reconcile_idle_s = 600;  // an unfinished chunked reconcile is dropped after this
+  std::shared_ptr<metrics::engine_metrics> metrics;  // credit alerts firing (null: not)
 };
 
 class settlement_actor : public caf::event_based_actor {

@@ -260,6 +260,7 @@ void ledger_shard::transfer_answer(const std::shared_ptr<transfer>& t, reply r) 
   t->answered = true;
   r.rid = t->req.rid;
   r.op = protocol::op_kind::txn;
+  r.kind = protocol::txn_kind::transfer;
   deliver_to(t->session, t->promise, std::move(r));
 }
 

@@ -216,6 +216,8 @@ void ledger_shard::on_open(held_batch& b, uint32_t i) {
     auto change = ledger::apply(rec, nullptr);
     SETTLE_ASSERT(change.creates_account, "an open that creates nothing: " + change.problem);
     accounts_.emplace(std::string{r.account}, change.account);
+    if (metrics_)
+      metrics_->accounts.fetch_add(1, std::memory_order_relaxed);
     append(rec);
     it.effects = account_created;
   }

@@ -14,6 +14,7 @@
 
 #include "actors/engine.hpp"
 #include "actors/settlement_answers.hpp"
+#include "app/observability.hpp"
 #include "config/engine_config.hpp"
 #include "gateway/session.hpp"
 #include "base/wall_clock.hpp"
@@ -101,8 +102,10 @@ void redis_from(const config::engine_config& cfg, settle::persistence::durable_s
 }
 
 /// The durable side's options from the configuration.
-settle::persistence::durable_store_options store_options_from(const config::engine_config& cfg) {
+settle::persistence::durable_store_options store_options_from(
+    const config::engine_config& cfg, std::shared_ptr<settle::metrics::engine_metrics> metrics) {
   settle::persistence::durable_store_options o;
+  o.journal.metrics = std::move(metrics);
   redis_from(cfg, o);
   o.shards = cfg.shards;
   o.journal.max_batch_records = cfg.journal_max_batch_records;
@@ -143,13 +146,15 @@ settle::actors::engine_seed seed_from(settle::persistence::durable_image img) {
 
 /// Recovery: nothing is served until the state is known to be right. Null when the journal
 /// is off. Throws when recovery fails.
-std::unique_ptr<settle::persistence::durable_store> open_store(const config::engine_config& cfg,
-                                                               settle::actors::engine_seed& seed) {
+std::unique_ptr<settle::persistence::durable_store> open_store(
+    const config::engine_config& cfg, settle::actors::engine_seed& seed,
+    std::shared_ptr<settle::metrics::engine_metrics> metrics) {
   if (!cfg.journal_enabled) {
     spdlog::warn("journal off: nothing is durable, a restart starts empty");
     return nullptr;
   }
-  auto store = std::make_unique<settle::persistence::durable_store>(store_options_from(cfg));
+  auto store = std::make_unique<settle::persistence::durable_store>(
+      store_options_from(cfg, std::move(metrics)));
   seed = seed_from(store->take_image());
   return store;
 }
@@ -259,17 +264,22 @@ void run_until_signal(const caf::actor& listener, const gateway_ptr& ctx,
 /// The actor system, the engine and the gateway, from start to stop. Returns the exit code.
 int serve(const config::engine_config& cfg, settle::persistence::durable_store* store,
           std::shared_ptr<settle::persistence::settlement_store> settlement,
-          settle::actors::engine_seed seed) {
+          settle::actors::engine_seed seed, std::shared_ptr<settle::metrics::engine_metrics> metrics,
+          const settle::http::listener* http) {
   caf::actor_system_config sys_cfg;
   configure_actor_system(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
   auto eng_opts = engine_options_from(cfg);
   attach_store(eng_opts, store, std::move(settlement));
+  eng_opts.metrics = metrics;
   settle::actors::engine eng{sys, eng_opts, std::move(seed)};
+  settle::app::add_queue_gauges(*metrics, eng.shared_routes(),
+                                store ? store->writer() : nullptr);
   if (store)
     store->start_snapshots();
   auto ctx = std::make_shared<settle::gateway::gateway_context>(
       eng.shared_routes(), gateway_options_from(cfg), settle::gateway::token_table{cfg.tokens});
+  ctx->metrics = metrics;
   caf::actor listener;
   auto port = start_listener(sys, cfg, ctx, listener);
   if (!port) {
@@ -279,6 +289,10 @@ int serve(const config::engine_config& cfg, settle::persistence::durable_store* 
     return 1;
   }
   std::cout << "settled listening on " << cfg.listen_host << ":" << *port << std::endl;
+  if (http)
+    std::cout << "settled http on " << cfg.http_listen.substr(0, cfg.http_listen.rfind(':'))
+              << ":" << http->port() << std::endl;
+  metrics->ready.store(true);  // /readyz: recovered and serving
   spdlog::info("{} ledger shards, max_frame_bytes {}, max in flight {}", cfg.shards,
                cfg.max_frame_bytes, cfg.max_in_flight_per_connection);
   run_until_signal(listener, ctx, eng);
@@ -300,13 +314,18 @@ int main(int argc, char** argv) {
   std::shared_ptr<settle::persistence::settlement_store> settlement;
   settle::actors::engine_seed seed;
   settle::wall_clock_offset_ms().store(cfg.clock_offset_ms);
+  auto metrics = std::make_shared<settle::metrics::engine_metrics>();
+  // Before recovery, so /readyz says "recovering" meanwhile; stopped after everything else.
+  std::unique_ptr<settle::http::listener> http;
   try {
-    store = open_store(cfg, seed);
+    http = settle::app::start_http(cfg, metrics);
+    store = open_store(cfg, seed, metrics);
     settlement = open_settlement(cfg, store.get(), seed);
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());
     std::cerr << "settled: " << e.what() << "\n";
     return 1;
   }
-  return serve(cfg, store.get(), std::move(settlement), std::move(seed));
+  return serve(cfg, store.get(), std::move(settlement), std::move(seed), std::move(metrics),
+               http.get());
 }

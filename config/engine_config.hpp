@@ -35,6 +35,11 @@ struct engine_config {
   uint32_t max_frame_bytes = 1u << 20;
   uint32_t max_connections = 1024;
   uint32_t max_in_flight_per_connection = 4096;
+  // [http]
+  std::string http_listen;  // "" = no HTTP listener
+  uint32_t http_max_connections = 64;
+  uint32_t http_idle_timeout_ms = 10'000;
+  uint32_t http_max_request_bytes = 16 * 1024;
   // [engine]
   uint32_t shards = 1;               // ledger shards (accounts hashed by id), also the
                                      // number of journal streams: fixed once data exists

@@ -34,6 +34,38 @@ std::string stream_prefix_why_not(const std::string& v) {
   return "";
 }
 
+/// "" (off) or HOST:PORT with a numeric port (0: a free one).
+std::string http_listen_why_not(const std::string& v) {
+  if (v.empty())
+    return "";
+  const auto colon = v.rfind(':');
+  const auto port = colon == std::string::npos ? std::string{} : v.substr(colon + 1);
+  if (colon == 0 || port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535)
+    return "expected HOST:PORT, got '" + v + "'";
+  return "";
+}
+
+std::vector<setting> http_rows() {
+  return {
+      {.section = "http", .key = "listen", .flag = "--http", .member = &engine_config::http_listen,
+       .rule = {http_listen_why_not, "HOST:PORT or empty"},
+       .help = "HOST:PORT of the HTTP listener (/metrics, /healthz, /readyz); port 0 picks a "
+               "free one",
+       .empty_means = "off"},
+      {.section = "http", .key = "max_connections", .flag = "--http-max-connections",
+       .member = &engine_config::http_max_connections, .unit = "connections", .min = 1,
+       .max = 100'000, .help = "HTTP connections open at once (more: answered 503 and closed)"},
+      {.section = "http", .key = "idle_timeout_ms", .flag = "--http-idle-timeout-ms",
+       .member = &engine_config::http_idle_timeout_ms, .unit = "ms", .min = 100,
+       .max = 3'600'000,
+       .help = "an HTTP client slower than this to send a request or take an answer is cut off"},
+      {.section = "http", .key = "max_request_bytes", .flag = "--http-max-request-bytes",
+       .member = &engine_config::http_max_request_bytes, .unit = "bytes", .min = 1024,
+       .max = 1 << 20, .help = "largest HTTP request header (and body) accepted (more: 413)"},
+  };
+}
+
 std::vector<setting> server_rows() {
   return {
       {.section = "server", .key = "listen", .flag = "--listen",
@@ -224,7 +256,7 @@ const std::vector<setting>& settings() {
   static const std::vector<setting> all = [] {
     std::vector<setting> rows;
     for (auto part : {server_rows(), engine_rows(), journal_rows(), redis_rows(), events_rows(),
-                      log_rows()})
+                      http_rows(), log_rows()})
       rows.insert(rows.end(), part.begin(), part.end());
     return rows;
   }();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "gateway/answer_metrics.hpp"
 #include "gateway/transfer_order.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/frame.hpp"
@@ -42,6 +43,7 @@ struct session_state {
   event_outbox events;
   bool lag_timer_armed = false;
   bool send_buffer_bounded = false;
+  int64_t read_ns = 0;  // when the current read arrived (metrics only)
 };
 
 /// Writes what the handlers put into the connection's write buffer. Straight to the socket
@@ -152,11 +154,15 @@ void send_single(const session_env& env, protocol::request req, bool tracked, ui
     env.st->transfers.emplace_back(req.rid, seq);
   auto op = req.op;
   auto rid = req.rid;
-  auto done = [env](const protocol::response& resp) {
+  const auto kind = req.kind;
+  const int64_t sent_ns = env.ctx->metrics ? steady_ns() : 0;
+  auto done = [env, kind, sent_ns](const protocol::response& resp) {
     --env.st->in_flight;
     if (env.st->closing)
       return;
     write_response(env.self, env.hdl, *env.st, resp);
+    if (auto* m = env.ctx->metrics.get())
+      count_answer(*m, resp.op, kind, resp.outcome, resp.error, steady_ns() - sent_ns);
     if (!env.st->transfers.empty())
       finish_transfer(env, resp.rid);
   };
@@ -183,6 +189,7 @@ void send_batches(const session_env& env, const std::shared_ptr<const std::strin
     b.owner = bytes;
     b.requests = std::move(per_shard[s]);
     b.session = me;
+    b.received_ns = env.st->read_ns;
     per_shard[s] = {};
     env.self->send(env.ctx->routes->ledger_shards[s], std::move(b));
   }
@@ -255,6 +262,8 @@ inline std::string_view keep_body(std::shared_ptr<std::string>& bytes,
 inline void refuse(const session_env& env, const protocol::request_view& req, error_code code,
                    std::string_view why) {
   protocol::encode_error(req.op, req.rid, code, why, false, 0, 0, env.self->wr_buf(env.hdl));
+  if (auto* m = env.ctx->metrics.get())
+    count_answer(*m, req.op, req.kind, protocol::txn_status::applied, code, 0);
 }
 
 /// Whether the connection may send `req` (its role allows it, and the in-flight bound is not
@@ -297,6 +306,13 @@ inline void admit(const session_env& env, const protocol::request_view& req,
   }
 }
 
+/// Answers a hello (counted for /metrics like every answer).
+inline void answer_hello(const session_env& env, const protocol::request_view& req) {
+  handle_hello(env.self, env.hdl, *env.st, *env.ctx, req);
+  if (auto* m = env.ctx->metrics.get())
+    count_answer(*m, op_kind::hello, req.kind, protocol::txn_status::applied, error_code::none, 0);
+}
+
 /// Decodes one frame body (kept in `bytes`) and answers, sends or holds its request. False
 /// when the frame is malformed: the connection is then closed. `req` and `why` are reused
 /// from frame to frame, so their buffers are allocated once per read at most.
@@ -313,7 +329,7 @@ inline bool on_frame(const session_env& env, std::string_view body,
   if (decoded == protocol::decode_status::bad_request)
     refuse(env, req, error_code::bad_request, why);
   else if (req.op == op_kind::hello)
-    handle_hello(env.self, env.hdl, *env.st, *env.ctx, req);
+    answer_hello(env, req);
   else if (admissible(env, req, why))
     admit(env, req, bytes);
   return true;
@@ -322,6 +338,8 @@ inline bool on_frame(const session_env& env, std::string_view body,
 /// Decodes every complete frame of the connection's input and sends them on.
 void on_data(const session_env& env) {
   auto& st = *env.st;
+  if (env.ctx->metrics)
+    st.read_ns = steady_ns();
   // The bodies of this read's frames, copied once: every request view points into it, and
   // the shards keep it alive until they have answered.
   std::shared_ptr<std::string> bytes;  // made at the first frame
@@ -465,6 +483,11 @@ caf::behavior session(caf::io::broker* self, caf::io::connection_handle hdl,
         for (auto& r : batch.replies)
           write_reply(self, hdl, r);
         write_out(self, hdl, *st);
+        if (auto* m = ctx->metrics.get()) {
+          const int64_t now = steady_ns();
+          for (const auto& r : batch.replies)
+            count_reply(*m, r, now);
+        }
         if (!st->transfers.empty())
           for (auto& r : batch.replies)
             finish_transfer(env, r.rid);

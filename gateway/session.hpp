@@ -12,6 +12,7 @@
 #include "actors/routing.hpp"
 #include "gateway/authorization.hpp"
 #include "gateway/event_outbox.hpp"
+#include "metrics/engine_metrics.hpp"
 
 namespace settle::gateway {
 
@@ -29,6 +30,7 @@ struct gateway_context {
   gateway_options opts;
   token_table tokens;
   std::atomic<uint32_t> live_connections{0};
+  std::shared_ptr<metrics::engine_metrics> metrics;  // answers counted here (null: not)
 
   gateway_context(std::shared_ptr<const actors::routing> r, gateway_options o, token_table t)
       : routes(std::move(r)), opts(o), tokens(std::move(t)) {}

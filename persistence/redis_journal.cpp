@@ -148,11 +148,8 @@ bool redis_journal_writer::ensure_synced() {
       // Loading, refusing, or gone again: counted like a failed round trip below.
     }
   }
-  if (!synced_) {
-    // The next round trip (or the resync timer, for batches in doubt) tries again.
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++failed_round_trips_;
-  }
+  if (!synced_)
+    count_failure();  // the next round trip (or the resync timer) tries again
   return synced_;
 }
 
@@ -207,8 +204,21 @@ void redis_journal_writer::write(std::vector<journal_chunk>& batch) {
     }
     return;
   }
+  const auto started = std::chrono::steady_clock::now();
+  const uint64_t failures_before = failed_round_trips_;  // written on this thread only
   auto order = send(ranges);
   collect(order);
+  if (auto* m = opts_.metrics.get()) {
+    uint64_t records = 0;
+    for (const auto& r : ranges)
+      records += r.records;
+    const auto took = std::chrono::steady_clock::now() - started;
+    m->journal_batch_records.observe(records);
+    m->journal_write_us.observe(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
+    if (failed_round_trips_ == failures_before)
+      m->journal_healthy.store(true, std::memory_order_relaxed);
+  }
 }
 
 std::vector<redis_journal_writer::chunk_range> redis_journal_writer::take_chunks(
@@ -299,10 +309,7 @@ void redis_journal_writer::collect(std::vector<sent>& order) {
       report_durable(o.chunks, std::move(o.records));
     } else {
       // An error reply (e.g. OOM): this batch was not written; the connection is still good.
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++failed_round_trips_;
-      }
+      count_failure();
       report(o.chunks, durability::failed);
     }
   }
@@ -310,11 +317,19 @@ void redis_journal_writer::collect(std::vector<sent>& order) {
     lose_connection();
 }
 
-void redis_journal_writer::lose_connection() {
+void redis_journal_writer::count_failure() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++failed_round_trips_;
   }
+  if (opts_.metrics) {
+    opts_.metrics->redis_errors.fetch_add(1, std::memory_order_relaxed);
+    opts_.metrics->journal_healthy.store(false, std::memory_order_relaxed);
+  }
+}
+
+void redis_journal_writer::lose_connection() {
+  count_failure();
   conn_.reset();
   synced_ = false;
   for (auto& d : in_doubt_)
@@ -381,6 +396,11 @@ uint64_t redis_journal_writer::records_written() const {
 uint64_t redis_journal_writer::round_trips_failed() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return failed_round_trips_;
+}
+
+uint64_t redis_journal_writer::queued_records() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queued_records_;
 }
 
 uint64_t redis_journal_writer::next_seq(uint32_t shard) const {

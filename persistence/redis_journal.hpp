@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "metrics/engine_metrics.hpp"
 #include "persistence/event_feed.hpp"
 #include "persistence/journal.hpp"
 #include "persistence/journal_stream.hpp"
@@ -37,6 +38,8 @@ struct redis_journal_options {
   uint32_t max_queued_records = 100'000;  // waiting records beyond this are refused; with the
                                           // batch being written, memory holds at most this
                                           // plus max_batch_records
+  /// Round trips observed here (sizes, durations, failures, health); null: not observed.
+  std::shared_ptr<metrics::engine_metrics> metrics;
 };
 
 /// The stream key of a shard.
@@ -75,6 +78,8 @@ public:
   uint64_t batches_written() const;
   uint64_t records_written() const;
   uint64_t round_trips_failed() const;
+  /// Records appended and not yet taken by a round trip.
+  uint64_t queued_records() const;
   /// The sequence number the shard's next batch gets.
   uint64_t next_seq(uint32_t shard) const;
 
@@ -114,6 +119,8 @@ private:
   void collect(std::vector<sent>& order);
   /// The connection broke with batches in doubt: drop it, say so, resync later.
   void lose_connection();
+  /// Counts a failed round trip (or reconnect); the journal is not healthy until one lands.
+  void count_failure();
   void report(const chunk_range& r, durability d);
   /// report() of a durable batch, then its records to the feed (if any).
   void report_durable(const chunk_range& r, std::string records);

@@ -8,13 +8,15 @@ cd "$(dirname "$0")/.."
 data_dir=$(mktemp -d /tmp/settle-demo-XXXXXX)
 export SETTLE_ADMIN_TOKEN="demo-admin-$RANDOM$RANDOM"
 out="$data_dir/settled.out"
-./build/app/settled --listen 127.0.0.1:0 --data-dir "$data_dir/data" --log-level warn >"$out" &
+./build/app/settled --listen 127.0.0.1:0 --http 127.0.0.1:0 --data-dir "$data_dir/data" \
+  --log-level warn >"$out" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data_dir"' EXIT
-for _ in $(seq 100); do grep -q "listening on" "$out" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q "http on" "$out" && break; sleep 0.1; done
 addr=$(sed -n 's/^settled listening on //p' "$out")
-[ -n "$addr" ] || { echo "settled did not start"; exit 1; }
-echo "== settled is listening on $addr"
+http_addr=$(sed -n 's/^settled http on //p' "$out")
+[ -n "$addr" ] && [ -n "$http_addr" ] || { echo "settled did not start"; exit 1; }
+echo "== settled is listening on $addr; metrics at http://$http_addr/metrics (docs/operations.md)"
 echo "== demo load: 8 connections x 64 pipelined requests, 10 s, 10,000 players, 100 subscribers"
 ./build/bench/settle-loadgen --connect "$addr" --connections 8 --depth 64 --duration-s 10 --accounts 10000 \
   --subscribers 100
@@ -32,4 +34,13 @@ sleep 0.5
 ctl txn bet --id demo-bet-1 --account p1 --amount 500 --currency USD --partner prov3 --round demo
 ctl txn bet --id demo-bet-1 --account p1 --amount 500 --currency USD --partner prov3 --round demo
 wait "$watch_pid"
+echo "== from http://$http_addr/metrics: transactions applied by kind, accounts, journal batches"
+python3 - "$http_addr" <<'PY'
+import sys, urllib.request
+page = urllib.request.urlopen(f"http://{sys.argv[1]}/metrics", timeout=5).read().decode()
+for line in page.splitlines():
+    if line.startswith(("settle_transactions_total", "settle_accounts", "settle_journal_batch_records_count")) \
+            and ('result="applied"' in line or "{" not in line) and not line.endswith(" 0"):
+        print("  " + line)
+PY
 echo "== stopping settled"

@@ -486,3 +486,45 @@ credit_alert = 5000
                     "cycle = \"daily\"\nshare_bps = 1\nshare = 2\n", "partners[0].share");
   expect_load_error("partners = 5\n", "partners");
 }
+
+BOOST_AUTO_TEST_CASE(http_settings_from_file_and_flags_with_their_limits) {
+  engine_config defaults;
+  BOOST_CHECK_EQUAL(defaults.http_listen, "");  // off unless asked for
+  BOOST_CHECK_EQUAL(defaults.http_max_connections, 64u);
+  BOOST_CHECK_EQUAL(defaults.http_idle_timeout_ms, 10'000u);
+  BOOST_CHECK_EQUAL(defaults.http_max_request_bytes, 16'384u);
+  temp_file f{R"(
+[http]
+listen = "127.0.0.1:9180"
+max_connections = 5
+idle_timeout_ms = 250
+max_request_bytes = 4096
+)"};
+  auto c = load_file(f.path());
+  BOOST_CHECK_NO_THROW(validate(c));
+  BOOST_CHECK_EQUAL(c.http_listen, "127.0.0.1:9180");
+  BOOST_CHECK_EQUAL(c.http_max_connections, 5u);
+  BOOST_CHECK_EQUAL(c.http_idle_timeout_ms, 250u);
+  BOOST_CHECK_EQUAL(c.http_max_request_bytes, 4096u);
+  engine_config flags;
+  BOOST_REQUIRE(parse({"--http", "127.0.0.1:0", "--http-max-connections", "1",
+                       "--http-idle-timeout-ms", "100", "--http-max-request-bytes", "1048576"},
+                      flags));
+  BOOST_CHECK_NO_THROW(validate(flags));  // each at the edge of its range
+  BOOST_CHECK_EQUAL(flags.http_listen, "127.0.0.1:0");
+  auto with = [](auto change) {
+    engine_config x;
+    change(x);
+    return x;
+  };
+  expect_invalid(with([](auto& x) { x.http_listen = "nowhere"; }), "http.listen");
+  expect_invalid(with([](auto& x) { x.http_listen = "127.0.0.1:99999"; }), "http.listen");
+  expect_invalid(with([](auto& x) { x.http_listen = ":80"; }), "http.listen");
+  expect_invalid(with([](auto& x) { x.http_max_connections = 0; }), "http.max_connections");
+  expect_invalid(with([](auto& x) { x.http_max_connections = 100'001; }), "http.max_connections");
+  expect_invalid(with([](auto& x) { x.http_idle_timeout_ms = 99; }), "http.idle_timeout_ms");
+  expect_invalid(with([](auto& x) { x.http_max_request_bytes = 1023; }),
+                 "http.max_request_bytes");
+  expect_invalid(with([](auto& x) { x.http_max_request_bytes = (1u << 20) + 1; }),
+                 "http.max_request_bytes");
+}

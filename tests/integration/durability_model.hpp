@@ -205,7 +205,7 @@ inline void retry_all(engine_process& engine, std::vector<sent_txn>& history, bo
     h.verified = true;
     auto& c = h.req.partner == "acme" ? *acme : h.req.partner == "beta" ? *beta : *admin;
     response r;
-    for (int attempt = 0; attempt < 50; ++attempt) {
+    for (int attempt = 0; attempt < 200; ++attempt) {  // up to 10 s: a loaded machine
       r = c.txn(h.req);
       if (r.ok() || r.error != error_code::unavailable)
         break;

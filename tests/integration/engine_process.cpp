@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <stdexcept>
@@ -76,10 +77,14 @@ void engine_process::start() {
   pid_ = spawn(args_, out, nullptr);
   close(out[1]);
   port_ = 0;
-  // Read stdout until "settled listening on 127.0.0.1:PORT" (recovery runs first: 60 s).
+  http_port_ = 0;
+  // Read stdout until "settled listening on 127.0.0.1:PORT" (recovery runs first: 60 s), and
+  // with --http the next line, "settled http on 127.0.0.1:PORT".
+  const bool wants_http = std::find(args_.begin(), args_.end(), "--http") != args_.end();
   std::string seen;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   const std::string marker = "settled listening on 127.0.0.1:";
+  const std::string http_marker = "settled http on 127.0.0.1:";
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{out[0], POLLIN, 0};
     if (poll(&p, 1, 100) <= 0)
@@ -91,10 +96,16 @@ void engine_process::start() {
     seen.append(buf, static_cast<size_t>(n));
     auto at = seen.find(marker);
     auto eol = at == std::string::npos ? std::string::npos : seen.find('\n', at);
-    if (eol != std::string::npos) {
-      port_ = static_cast<uint16_t>(std::stoul(seen.substr(at + marker.size())));
-      break;
+    if (eol == std::string::npos)
+      continue;
+    if (wants_http) {
+      auto h = seen.find(http_marker);
+      if (h == std::string::npos || seen.find('\n', h) == std::string::npos)
+        continue;
+      http_port_ = static_cast<uint16_t>(std::stoul(seen.substr(h + http_marker.size())));
     }
+    port_ = static_cast<uint16_t>(std::stoul(seen.substr(at + marker.size())));
+    break;
   }
   close(out[0]);  // the engine's later stdout writes are not needed (SIGPIPE is not raised: it logs to stderr)
   if (port_ == 0) {

@@ -29,6 +29,8 @@ public:
   engine_process& operator=(const engine_process&) = delete;
 
   uint16_t port() const { return port_; }
+  /// The HTTP listener's port, when the flags ask for one (--http HOST:0); else 0.
+  uint16_t http_port() const { return http_port_; }
   /// A new connection, already authenticated with `token` (none if empty).
   std::unique_ptr<client::connection> connect(const std::string& token = admin_token) const;
   /// True while the process runs.
@@ -47,6 +49,7 @@ private:
   std::vector<std::string> args_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  uint16_t http_port_ = 0;
   std::string data_dir_;
   bool own_dir_ = false;
 };

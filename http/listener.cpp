@@ -1,0 +1,155 @@
+#include "http/listener.hpp"
+
+#include <atomic>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace settle::http {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+/// One HTTP connection: read a request, answer it, again while the client keeps it alive.
+class connection : public std::enable_shared_from_this<connection> {
+public:
+  connection(tcp::socket socket, const listener_options& opts, const router& route,
+             std::shared_ptr<std::atomic<uint32_t>> open, bool over_limit)
+      : stream_(std::move(socket)), opts_(opts), route_(route), open_(std::move(open)),
+        over_limit_(over_limit) {}
+  ~connection() { open_->fetch_sub(1); }
+
+  void start() { read(); }
+
+private:
+  void read() {
+    parser_.emplace();
+    parser_->header_limit(opts_.max_request_bytes);
+    parser_->body_limit(opts_.max_request_bytes);
+    stream_.expires_after(std::chrono::milliseconds(opts_.idle_timeout_ms));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&connection::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, size_t) {
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::body_limit)
+      return answer({413, "text/plain; charset=utf-8",
+                     "request larger than max_request_bytes (" +
+                         std::to_string(opts_.max_request_bytes) + ")\n"},
+                    false, 11);
+    if (ec)
+      return;  // closed, timed out (a slow client) or garbage: dropped
+    const auto& req = parser_->get();
+    if (over_limit_)
+      return answer({503, "text/plain; charset=utf-8",
+                     "too many HTTP connections (max_connections " +
+                         std::to_string(opts_.max_connections) + ")\n"},
+                    false, req.version());
+    reply r = route_(std::string{req.method_string()}, std::string{req.target()});
+    answer(std::move(r), req.keep_alive(), req.version());
+  }
+
+  void answer(reply r, bool keep_alive, unsigned version) {
+    res_ = {};
+    res_.version(version);
+    res_.result(static_cast<bhttp::status>(r.status));
+    res_.set(bhttp::field::server, "settled");
+    res_.set(bhttp::field::content_type, r.content_type);
+    res_.set(bhttp::field::cache_control, "no-store");
+    res_.body() = std::move(r.body);
+    res_.keep_alive(keep_alive);
+    res_.prepare_payload();
+    stream_.expires_after(std::chrono::milliseconds(opts_.idle_timeout_ms));
+    bhttp::async_write(stream_, res_,
+                       beast::bind_front_handler(&connection::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, size_t) {
+    if (ec)
+      return;
+    if (!res_.keep_alive()) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      return;
+    }
+    read();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> res_;
+  const listener_options& opts_;
+  const router& route_;
+  std::shared_ptr<std::atomic<uint32_t>> open_;
+  bool over_limit_;
+};
+
+}  // namespace
+
+struct listener::impl {
+  listener_options opts;
+  router route;
+  net::io_context io{1};
+  tcp::acceptor acceptor{io};
+  std::shared_ptr<std::atomic<uint32_t>> open = std::make_shared<std::atomic<uint32_t>>(0);
+  std::thread thread;
+
+  void accept() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted)
+        return;  // stopping
+      if (!ec) {
+        const bool over = open->fetch_add(1) >= opts.max_connections;
+        std::make_shared<connection>(std::move(socket), opts, route, open, over)->start();
+      }
+      accept();
+    });
+  }
+};
+
+listener::listener(listener_options opts, router route) : impl_(std::make_unique<impl>()) {
+  impl_->opts = std::move(opts);
+  impl_->route = std::move(route);
+  beast::error_code ec;
+  const auto address = net::ip::make_address(impl_->opts.host, ec);
+  if (ec)
+    throw std::runtime_error("http: '" + impl_->opts.host + "' is not an IP address");
+  const tcp::endpoint at{address, impl_->opts.port};
+  auto& a = impl_->acceptor;
+  a.open(at.protocol(), ec);
+  if (!ec)
+    a.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec)
+    a.bind(at, ec);
+  if (!ec)
+    a.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error("http: cannot listen on " + impl_->opts.host + ":" +
+                             std::to_string(impl_->opts.port) + ": " + ec.message());
+  impl_->accept();
+  impl_->thread = std::thread([this] { impl_->io.run(); });
+}
+
+listener::~listener() {
+  net::post(impl_->io, [this] {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  impl_->io.stop();
+  if (impl_->thread.joinable())
+    impl_->thread.join();
+}
+
+uint16_t listener::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+}  // namespace settle::http

@@ -1,0 +1,185 @@
+// settled's HTTP listener as a scraper and a browser see it (docs/operations.md): /metrics
+// counts exactly what the engine answered, /healthz and /readyz, and the listener's limits
+// (max_request_bytes, max_connections, idle_timeout_ms) at and past their values.
+#define BOOST_TEST_MODULE http
+#include <boost/test/unit_test.hpp>
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "engine_process.hpp"
+#include "http_get.hpp"
+#include "requests.hpp"
+
+using namespace settle;
+using settle::testing::engine_process;
+using settle::testing::http_get;
+using settle::testing::prometheus_samples;
+using protocol::error_code;
+using protocol::txn_kind;
+
+namespace {
+
+protocol::request txn(txn_kind kind, std::string id, std::string account, int64_t amount,
+                      std::string partner = "") {
+  return testing::req::txn(kind, std::move(id), std::move(account), amount, "EUR",
+                           std::move(partner));
+}
+
+double sample(const std::map<std::string, double>& s, const std::string& key) {
+  auto it = s.find(key);
+  BOOST_TEST_INFO("sample " << key);
+  BOOST_REQUIRE(it != s.end());
+  return it->second;
+}
+
+std::string txns(const std::string& kind, const std::string& result) {
+  return "settle_transactions_total{kind=\"" + kind + "\",result=\"" + result + "\"}";
+}
+
+/// A raw TCP connection to the HTTP port (for the limits).
+int raw_connect(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE_EQUAL(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  return fd;
+}
+
+/// Milliseconds until the server closes `fd` (reads return 0), at most `limit_ms`.
+int64_t ms_until_closed(int fd, int limit_ms) {
+  const auto start = std::chrono::steady_clock::now();
+  char buf[4096];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+    if (spent >= limit_ms || ::poll(&p, 1, static_cast<int>(limit_ms - spent)) <= 0)
+      return -1;
+    if (::read(fd, buf, sizeof(buf)) <= 0)
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::steady_clock::now() - start)
+          .count();
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(metrics_count_exactly_what_was_answered) {
+  engine_process eng{{"--http", "127.0.0.1:0"}};
+  BOOST_REQUIRE_NE(eng.http_port(), 0);
+  const auto before = prometheus_samples(http_get(eng.http_port(), "/metrics").body);
+  BOOST_CHECK_EQUAL(sample(before, txns("bet", "applied")), 0);
+  auto c = eng.connect();
+  for (int a = 0; a < 5; ++a) {
+    BOOST_REQUIRE(c->open("m" + std::to_string(a), "EUR").ok());
+    BOOST_REQUIRE(c->txn(txn(txn_kind::deposit, "md" + std::to_string(a), "m" + std::to_string(a),
+                             1000)).ok());
+  }
+  // 40 bets applied (pipelined), 7 of them again (duplicates), 3 refused for funds, one
+  // rollback of nothing (noop), one win.
+  for (int i = 0; i < 40; ++i)
+    c->send(txn(txn_kind::bet, "mb" + std::to_string(i), "m" + std::to_string(i % 5), 10, "acme"));
+  c->flush();
+  for (int i = 0; i < 40; ++i)
+    BOOST_REQUIRE(c->receive(10'000)->ok());
+  for (int i = 0; i < 7; ++i)
+    BOOST_REQUIRE(c->txn(txn(txn_kind::bet, "mb" + std::to_string(i), "m" + std::to_string(i % 5),
+                             10, "acme")).outcome == protocol::txn_status::duplicate);
+  for (int i = 0; i < 3; ++i)
+    BOOST_REQUIRE(c->txn(txn(txn_kind::bet, "mx" + std::to_string(i), "m0", 1'000'000, "acme"))
+                      .error == error_code::insufficient_funds);
+  BOOST_REQUIRE(c->txn(testing::req::rollback("mr", "never", "m1", "EUR", "acme")).ok());
+  BOOST_REQUIRE(c->txn(txn(txn_kind::win, "mw", "m2", 25, "acme")).ok());
+  const auto page = http_get(eng.http_port(), "/metrics");
+  BOOST_CHECK_EQUAL(page.status, 200u);
+  BOOST_CHECK(page.content_type.find("text/plain; version=0.0.4") == 0);
+  const auto s = prometheus_samples(page.body);
+  BOOST_CHECK_EQUAL(sample(s, txns("deposit", "applied")), 5);
+  BOOST_CHECK_EQUAL(sample(s, txns("bet", "applied")), 40);
+  BOOST_CHECK_EQUAL(sample(s, txns("bet", "duplicate")), 7);
+  BOOST_CHECK_EQUAL(sample(s, txns("bet", "insufficient_funds")), 3);
+  BOOST_CHECK_EQUAL(sample(s, txns("rollback", "noop")), 1);
+  BOOST_CHECK_EQUAL(sample(s, txns("win", "applied")), 1);
+  BOOST_CHECK_EQUAL(sample(s, "settle_request_duration_seconds_count{op=\"txn\"}"), 57);
+  BOOST_CHECK_EQUAL(sample(s, "settle_request_duration_seconds_bucket{op=\"txn\",le=\"+Inf\"}"),
+                    57);
+  BOOST_CHECK_EQUAL(sample(s, "settle_request_duration_seconds_count{op=\"open\"}"), 5);
+  BOOST_CHECK_EQUAL(sample(s, "settle_accounts"), 5);
+  BOOST_CHECK_GT(sample(s, "settle_journal_batch_records_count"), 0);
+  // At least the opens, deposits, bets applied and the win (refusals journal nothing).
+  BOOST_CHECK_GE(sample(s, "settle_journal_batch_records_sum"), 51);
+  BOOST_CHECK_GT(sample(s, "settle_journal_write_seconds_count"), 0);
+  BOOST_CHECK_EQUAL(sample(s, "settle_redis_errors_total"), 0);
+  BOOST_CHECK_EQUAL(sample(s, "settle_journal_healthy"), 1);
+  BOOST_CHECK_EQUAL(sample(s, "settle_subscribers"), 0);
+  BOOST_CHECK_EQUAL(sample(s, "settle_alerts_firing"), 0);
+  BOOST_CHECK_EQUAL(sample(s, "settle_queue_depth{queue=\"events\"}"), 0);
+  BOOST_CHECK_GT(sample(s, "process_resident_memory_bytes"), 1e6);
+  // A subscription shows; the health pages answer.
+  auto watcher = eng.connect();
+  BOOST_REQUIRE(watcher->subscribe({"m0"}, {}).ok());
+  BOOST_CHECK_EQUAL(sample(prometheus_samples(http_get(eng.http_port(), "/metrics").body),
+                           "settle_subscribers"),
+                    1);
+  BOOST_CHECK_EQUAL(http_get(eng.http_port(), "/healthz").status, 200u);
+  const auto ready = http_get(eng.http_port(), "/readyz");
+  BOOST_CHECK_EQUAL(ready.status, 200u);
+  BOOST_CHECK_EQUAL(ready.body, "ready\n");
+  BOOST_CHECK_EQUAL(http_get(eng.http_port(), "/nothing").status, 404u);
+  BOOST_CHECK_EQUAL(
+      http_get(eng.http_port(), "/metrics", {}, {}, boost::beast::http::verb::post).status, 405u);
+}
+
+BOOST_AUTO_TEST_CASE(the_listeners_limits_at_and_past_their_values) {
+  engine_process eng{{"--http", "127.0.0.1:0", "--http-max-request-bytes", "2048",
+                      "--http-max-connections", "3", "--http-idle-timeout-ms", "300"}};
+  const auto port = eng.http_port();
+  // A request header of about 2000 bytes is taken; one past 2048 is answered 413.
+  BOOST_CHECK_EQUAL(http_get(port, "/healthz", "X-Pad", std::string(1900, 'a')).status, 200u);
+  BOOST_CHECK_EQUAL(http_get(port, "/healthz", "X-Pad", std::string(2100, 'a')).status, 413u);
+  // Three idle connections are the limit: a fourth is answered 503; once they are cut off
+  // (idle_timeout_ms), a new one is served again.
+  int idle[3];
+  const auto connected = std::chrono::steady_clock::now();
+  for (int& fd : idle)
+    fd = raw_connect(port);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BOOST_CHECK_EQUAL(http_get(port, "/healthz").status, 503u);
+  for (int fd : idle) {
+    BOOST_CHECK_NE(ms_until_closed(fd, 3000), -1);  // cut off, within seconds
+    ::close(fd);
+  }
+  // ... and not before their idle_timeout_ms (300 ms from the connects).
+  BOOST_CHECK_GE(std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - connected)
+                     .count(),
+                 250);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BOOST_CHECK_EQUAL(http_get(port, "/healthz").status, 200u);
+  // A client that sends half a request and stops is cut off too.
+  int slow = raw_connect(port);
+  const std::string half = "GET /metrics HTTP/1.1\r\nHost: x\r\n";
+  BOOST_REQUIRE_EQUAL(::write(slow, half.data(), half.size()), static_cast<ssize_t>(half.size()));
+  BOOST_CHECK_NE(ms_until_closed(slow, 3000), -1);
+  ::close(slow);
+  // The TCP side never noticed.
+  BOOST_CHECK(eng.connect()->open("still", "EUR").ok());
+}
+
+BOOST_AUTO_TEST_CASE(an_http_port_in_use_stops_the_start) {
+  engine_process first{{"--http", "127.0.0.1:0"}};
+  BOOST_CHECK_THROW(
+      (engine_process{{"--http", "127.0.0.1:" + std::to_string(first.http_port())}}),
+      std::runtime_error);
+  BOOST_CHECK(first.alive());
+}
