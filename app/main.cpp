@@ -265,7 +265,7 @@ void run_until_signal(const caf::actor& listener, const gateway_ptr& ctx,
 int serve(const config::engine_config& cfg, settle::persistence::durable_store* store,
           std::shared_ptr<settle::persistence::settlement_store> settlement,
           settle::actors::engine_seed seed, std::shared_ptr<settle::metrics::engine_metrics> metrics,
-          const settle::http::listener* http) {
+          settle::http::listener* http) {
   caf::actor_system_config sys_cfg;
   configure_actor_system(sys_cfg, cfg);
   caf::actor_system sys{sys_cfg};
@@ -289,6 +289,8 @@ int serve(const config::engine_config& cfg, settle::persistence::durable_store* 
     return 1;
   }
   std::cout << "settled listening on " << cfg.listen_host << ":" << *port << std::endl;
+  if (http)
+    http->set_engine_port(*port);  // /ws bridges to it from now on
   if (http)
     std::cout << "settled http on " << cfg.http_listen.substr(0, cfg.http_listen.rfind(':'))
               << ":" << http->port() << std::endl;

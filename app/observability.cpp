@@ -15,6 +15,8 @@ std::unique_ptr<http::listener> start_http(const config::engine_config& cfg,
   o.max_connections = cfg.http_max_connections;
   o.idle_timeout_ms = cfg.http_idle_timeout_ms;
   o.max_request_bytes = cfg.http_max_request_bytes;
+  // /ws connects to the engine's own TCP listener; a wildcard listens on loopback too.
+  o.engine_host = cfg.listen_host == "0.0.0.0" ? "127.0.0.1" : cfg.listen_host;
   return std::make_unique<http::listener>(o, http::engine_routes(std::move(m), cfg.journal_enabled));
 }
 

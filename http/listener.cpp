@@ -9,6 +9,9 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "http/ws_bridge.hpp"
 
 namespace settle::http {
 
@@ -19,14 +22,21 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-/// One HTTP connection: read a request, answer it, again while the client keeps it alive.
+/// One of max_connections, held while a connection (or the WebSocket it became) is open.
+struct open_slot {
+  explicit open_slot(std::shared_ptr<std::atomic<uint32_t>> n) : open(std::move(n)) {}
+  ~open_slot() { open->fetch_sub(1); }
+  std::shared_ptr<std::atomic<uint32_t>> open;
+};
+
+/// One HTTP connection: read a request, answer it, again while the client keeps it alive; an
+/// upgrade at /ws hands the socket to the WebSocket bridge.
 class connection : public std::enable_shared_from_this<connection> {
 public:
   connection(tcp::socket socket, const listener_options& opts, const router& route,
-             std::shared_ptr<std::atomic<uint32_t>> open, bool over_limit)
-      : stream_(std::move(socket)), opts_(opts), route_(route), open_(std::move(open)),
+             const ws_target& ws, std::shared_ptr<open_slot> slot, bool over_limit)
+      : stream_(std::move(socket)), opts_(opts), route_(route), ws_(ws), slot_(std::move(slot)),
         over_limit_(over_limit) {}
-  ~connection() { open_->fetch_sub(1); }
 
   void start() { read(); }
 
@@ -54,7 +64,17 @@ private:
                      "too many HTTP connections (max_connections " +
                          std::to_string(opts_.max_connections) + ")\n"},
                     false, req.version());
-    reply r = route_(std::string{req.method_string()}, std::string{req.target()});
+    const std::string target{req.target()};
+    if (target.substr(0, target.find('?')) == "/ws") {
+      if (!beast::websocket::is_upgrade(req))
+        return answer({426, "text/plain; charset=utf-8", "/ws is a WebSocket\n"}, false,
+                      req.version());
+      if (!ws_.engine_port || ws_.engine_port->load() == 0)
+        return answer({503, "text/plain; charset=utf-8", "not ready: recovering\n"}, false,
+                      req.version());
+      return start_ws_bridge(stream_.release_socket(), parser_->release(), ws_, slot_);
+    }
+    reply r = route_(std::string{req.method_string()}, target);
     answer(std::move(r), req.keep_alive(), req.version());
   }
 
@@ -90,7 +110,8 @@ private:
   bhttp::response<bhttp::string_body> res_;
   const listener_options& opts_;
   const router& route_;
-  std::shared_ptr<std::atomic<uint32_t>> open_;
+  const ws_target& ws_;
+  std::shared_ptr<open_slot> slot_;
   bool over_limit_;
 };
 
@@ -102,6 +123,7 @@ struct listener::impl {
   net::io_context io{1};
   tcp::acceptor acceptor{io};
   std::shared_ptr<std::atomic<uint32_t>> open = std::make_shared<std::atomic<uint32_t>>(0);
+  ws_target ws;
   std::thread thread;
 
   void accept() {
@@ -110,7 +132,9 @@ struct listener::impl {
         return;  // stopping
       if (!ec) {
         const bool over = open->fetch_add(1) >= opts.max_connections;
-        std::make_shared<connection>(std::move(socket), opts, route, open, over)->start();
+        auto slot = std::make_shared<open_slot>(open);
+        std::make_shared<connection>(std::move(socket), opts, route, ws, std::move(slot), over)
+            ->start();
       }
       accept();
     });
@@ -120,6 +144,9 @@ struct listener::impl {
 listener::listener(listener_options opts, router route) : impl_(std::make_unique<impl>()) {
   impl_->opts = std::move(opts);
   impl_->route = std::move(route);
+  impl_->ws.engine_host = impl_->opts.engine_host;
+  impl_->ws.engine_port = std::make_shared<std::atomic<uint16_t>>(0);
+  impl_->ws.max_message_bytes = impl_->opts.max_request_bytes;
   beast::error_code ec;
   const auto address = net::ip::make_address(impl_->opts.host, ec);
   if (ec)
@@ -151,5 +178,7 @@ listener::~listener() {
 }
 
 uint16_t listener::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void listener::set_engine_port(uint16_t port) { impl_->ws.engine_port->store(port); }
 
 }  // namespace settle::http

@@ -62,3 +62,38 @@ inline std::map<std::string, double> prometheus_samples(const std::string& page)
 }
 
 }  // namespace settle::testing
+
+#include <boost/beast/websocket.hpp>
+
+namespace settle::testing {
+
+/// A blocking WebSocket client of /ws (what the dashboard's page does).
+class ws_client {
+public:
+  explicit ws_client(uint16_t port) : ws_{io_} {
+    namespace net = boost::asio;
+    beast_socket().connect(net::ip::tcp::endpoint{net::ip::make_address("127.0.0.1"), port});
+    beast_socket().expires_after(std::chrono::seconds(10));
+    ws_.handshake("127.0.0.1", "/ws");
+    beast_socket().expires_never();
+  }
+  void send(const std::string& text) {
+    ws_.text(true);
+    ws_.write(boost::asio::buffer(text));
+  }
+  /// The next message, or throws (boost::system::system_error) when the connection closed.
+  std::string receive() {
+    boost::beast::flat_buffer b;
+    ws_.read(b);
+    return boost::beast::buffers_to_string(b.data());
+  }
+  /// Why the server closed (after receive() threw).
+  boost::beast::websocket::close_reason reason() const { return ws_.reason(); }
+
+private:
+  boost::beast::tcp_stream& beast_socket() { return ws_.next_layer(); }
+  boost::asio::io_context io_;
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+};
+
+}  // namespace settle::testing

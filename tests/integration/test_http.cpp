@@ -1,6 +1,7 @@
 // settled's HTTP listener as a scraper and a browser see it (docs/operations.md): /metrics
-// counts exactly what the engine answered, /healthz and /readyz, and the listener's limits
-// (max_request_bytes, max_connections, idle_timeout_ms) at and past their values.
+// counts exactly what the engine answered, /healthz and /readyz, the listener's limits
+// (max_request_bytes, max_connections, idle_timeout_ms) at and past their values, and the
+// WebSocket bridge at /ws (the protocol as JSON, the same roles).
 #define BOOST_TEST_MODULE http
 #include <boost/test/unit_test.hpp>
 
@@ -13,6 +14,8 @@
 #include <chrono>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "engine_process.hpp"
 #include "http_get.hpp"
 #include "requests.hpp"
@@ -21,6 +24,8 @@ using namespace settle;
 using settle::testing::engine_process;
 using settle::testing::http_get;
 using settle::testing::prometheus_samples;
+using settle::testing::ws_client;
+using json = nlohmann::json;
 using protocol::error_code;
 using protocol::txn_kind;
 
@@ -182,4 +187,59 @@ BOOST_AUTO_TEST_CASE(an_http_port_in_use_stops_the_start) {
       (engine_process{{"--http", "127.0.0.1:" + std::to_string(first.http_port())}}),
       std::runtime_error);
   BOOST_CHECK(first.alive());
+}
+
+BOOST_AUTO_TEST_CASE(the_websocket_carries_the_protocol_as_json) {
+  engine_process eng{{"--http", "127.0.0.1:0", "--http-max-request-bytes", "4096"}};
+  auto admin = eng.connect();
+  BOOST_REQUIRE(admin->open("w1", "EUR").ok());
+  BOOST_REQUIRE(admin->txn(txn(txn_kind::deposit, "wd", "w1", 1000)).ok());
+  ws_client viewer{eng.http_port()};
+  // Nothing is allowed before a hello; then the token's role holds.
+  viewer.send(R"({"op":"subscribe","rid":1,"accounts":["w1"]})");
+  BOOST_CHECK_EQUAL(json::parse(viewer.receive())["error"], "unauthenticated");
+  viewer.send(R"({"op":"hello","rid":2,"token":")" + testing::viewer_token + R"("})");
+  auto hello = json::parse(viewer.receive());
+  BOOST_CHECK_EQUAL(hello["ok"], true);
+  BOOST_CHECK_EQUAL(hello["role"], "viewer");
+  viewer.send(R"({"op":"subscribe","rid":3,"accounts":["w1"]})");
+  auto sub = json::parse(viewer.receive());
+  BOOST_CHECK_EQUAL(sub["rid"], 3);
+  BOOST_CHECK(sub["subscription"].is_number());
+  auto current = json::parse(viewer.receive());  // the starting state
+  BOOST_CHECK_EQUAL(current["event"], "balance");
+  BOOST_CHECK_EQUAL(current["balance"], 1000);
+  // A bet over TCP shows on the WebSocket (the dashboard's account page).
+  const auto sent = std::chrono::steady_clock::now();
+  BOOST_REQUIRE(admin->txn(txn(txn_kind::bet, "wb", "w1", 300, "acme")).ok());
+  auto live = json::parse(viewer.receive());
+  BOOST_CHECK_EQUAL(live["event"], "balance");
+  BOOST_CHECK_EQUAL(live["balance"], 700);
+  BOOST_CHECK_EQUAL(live["txn"], "wb");
+  BOOST_CHECK_LT(std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - sent)
+                     .count(),
+                 1000);
+  // A viewer sees, only an admin acts.
+  viewer.send(R"({"op":"block","rid":4,"account":"w1"})");
+  auto refused = json::parse(viewer.receive());
+  BOOST_CHECK_EQUAL(refused["rid"], 4);
+  BOOST_CHECK_EQUAL(refused["error"], "forbidden");
+  // What is not a JSON object is answered, and the connection goes on.
+  viewer.send("not json");
+  BOOST_CHECK_EQUAL(json::parse(viewer.receive())["error"], "bad_request");
+  viewer.send(R"({"op":"balance","rid":5,"account":"w1"})");
+  BOOST_CHECK_EQUAL(json::parse(viewer.receive())["balance"], 700);
+  // A message past max_request_bytes closes the WebSocket (1009, too big).
+  viewer.send(R"({"op":"balance","rid":6,"account":")" + std::string(5000, 'x') + R"("})");
+  BOOST_CHECK_THROW(viewer.receive(), boost::system::system_error);
+  BOOST_CHECK_EQUAL(viewer.reason().code, boost::beast::websocket::close_code::too_big);
+  // An admin acts through it.
+  ws_client boss{eng.http_port()};
+  boss.send(R"({"op":"hello","rid":1,"token":")" + testing::admin_token + R"("})");
+  BOOST_CHECK_EQUAL(json::parse(boss.receive())["role"], "admin");
+  boss.send(R"({"op":"block","rid":2,"account":"w1"})");
+  BOOST_CHECK_EQUAL(json::parse(boss.receive())["status"], "blocked");
+  // /ws without an upgrade is 426.
+  BOOST_CHECK_EQUAL(http_get(eng.http_port(), "/ws").status, 426u);
 }
