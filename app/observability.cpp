@@ -17,7 +17,10 @@ std::unique_ptr<http::listener> start_http(const config::engine_config& cfg,
   o.max_request_bytes = cfg.http_max_request_bytes;
   // /ws connects to the engine's own TCP listener; a wildcard listens on loopback too.
   o.engine_host = cfg.listen_host == "0.0.0.0" ? "127.0.0.1" : cfg.listen_host;
-  return std::make_unique<http::listener>(o, http::engine_routes(std::move(m), cfg.journal_enabled));
+  // The dashboard's files: the source tree's web/ unless http.web_dir names another.
+  std::string web_dir = cfg.http_web_dir.empty() ? std::string{SETTLE_WEB_DIR} : cfg.http_web_dir;
+  return std::make_unique<http::listener>(
+      o, http::engine_routes(std::move(m), cfg.journal_enabled, std::move(web_dir)));
 }
 
 void add_queue_gauges(metrics::engine_metrics& m, std::shared_ptr<const actors::routing> routes,

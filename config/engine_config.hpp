@@ -40,6 +40,7 @@ struct engine_config {
   uint32_t http_max_connections = 64;
   uint32_t http_idle_timeout_ms = 10'000;
   uint32_t http_max_request_bytes = 16 * 1024;
+  std::string http_web_dir;  // "" = the source tree's web/
   // [engine]
   uint32_t shards = 1;               // ledger shards (accounts hashed by id), also the
                                      // number of journal streams: fixed once data exists

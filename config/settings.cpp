@@ -63,6 +63,10 @@ std::vector<setting> http_rows() {
       {.section = "http", .key = "max_request_bytes", .flag = "--http-max-request-bytes",
        .member = &engine_config::http_max_request_bytes, .unit = "bytes", .min = 1024,
        .max = 1 << 20, .help = "largest HTTP request header (and body) accepted (more: 413)"},
+      {.section = "http", .key = "web_dir", .flag = "--http-web-dir",
+       .member = &engine_config::http_web_dir,
+       .help = "the dashboard's files (index.html, app.js, style.css, node_modules/uplot)",
+       .empty_means = "the source tree's web/"},
   };
 }
 

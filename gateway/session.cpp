@@ -160,9 +160,9 @@ void send_single(const session_env& env, protocol::request req, bool tracked, ui
     --env.st->in_flight;
     if (env.st->closing)
       return;
-    write_response(env.self, env.hdl, *env.st, resp);
-    if (auto* m = env.ctx->metrics.get())
+    if (auto* m = env.ctx->metrics.get())  // before the answer is written, as every count
       count_answer(*m, resp.op, kind, resp.outcome, resp.error, steady_ns() - sent_ns);
+    write_response(env.self, env.hdl, *env.st, resp);
     if (!env.st->transfers.empty())
       finish_transfer(env, resp.rid);
   };
@@ -308,9 +308,9 @@ inline void admit(const session_env& env, const protocol::request_view& req,
 
 /// Answers a hello (counted for /metrics like every answer).
 inline void answer_hello(const session_env& env, const protocol::request_view& req) {
-  handle_hello(env.self, env.hdl, *env.st, *env.ctx, req);
-  if (auto* m = env.ctx->metrics.get())
+  if (auto* m = env.ctx->metrics.get())  // before the answer is written, as every count
     count_answer(*m, op_kind::hello, req.kind, protocol::txn_status::applied, error_code::none, 0);
+  handle_hello(env.self, env.hdl, *env.st, *env.ctx, req);
 }
 
 /// Decodes one frame body (kept in `bytes`) and answers, sends or holds its request. False
@@ -480,14 +480,15 @@ caf::behavior session(caf::io::broker* self, caf::io::connection_handle hdl,
         st->in_flight -= static_cast<uint32_t>(batch.replies.size());
         if (st->closing)
           return;
-        for (auto& r : batch.replies)
-          write_reply(self, hdl, r);
-        write_out(self, hdl, *st);
+        // Counted before they are written: whatever a client was answered is on /metrics.
         if (auto* m = ctx->metrics.get()) {
           const int64_t now = steady_ns();
           for (const auto& r : batch.replies)
             count_reply(*m, r, now);
         }
+        for (auto& r : batch.replies)
+          write_reply(self, hdl, r);
+        write_out(self, hdl, *st);
         if (!st->transfers.empty())
           for (auto& r : batch.replies)
             finish_transfer(env, r.rid);

@@ -1,17 +1,23 @@
 #include "http/routes.hpp"
 
 #include "http/metrics_text.hpp"
+#include "http/static_files.hpp"
 
 namespace settle::http {
 
-router engine_routes(std::shared_ptr<const metrics::engine_metrics> m, bool journal_on) {
-  return [m = std::move(m), journal_on](const std::string& method,
-                                        const std::string& target) -> reply {
+router engine_routes(std::shared_ptr<const metrics::engine_metrics> m, bool journal_on,
+                     std::string web_dir) {
+  return [m = std::move(m), journal_on, web_dir = std::move(web_dir)](
+             const std::string& method, const std::string& target) -> reply {
     const std::string path = target.substr(0, target.find('?'));
-    if (path != "/metrics" && path != "/healthz" && path != "/readyz")
+    const bool ours = path == "/metrics" || path == "/healthz" || path == "/readyz";
+    auto page = ours ? std::nullopt : static_file(web_dir, path);
+    if (!ours && !page)
       return {404, "text/plain; charset=utf-8", "no such page: " + path + "\n"};
     if (method != "GET" && method != "HEAD")
       return {405, "text/plain; charset=utf-8", "only GET and HEAD are served\n"};
+    if (page)
+      return std::move(*page);
     if (path == "/metrics")
       return {200, "text/plain; version=0.0.4; charset=utf-8", metrics_text(*m)};
     if (path == "/healthz")

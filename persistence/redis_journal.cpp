@@ -207,13 +207,15 @@ void redis_journal_writer::write(std::vector<journal_chunk>& batch) {
   const auto started = std::chrono::steady_clock::now();
   const uint64_t failures_before = failed_round_trips_;  // written on this thread only
   auto order = send(ranges);
-  collect(order);
-  if (auto* m = opts_.metrics.get()) {
+  if (auto* m = opts_.metrics.get()) {  // before collect() releases the answers
     uint64_t records = 0;
     for (const auto& r : ranges)
       records += r.records;
-    const auto took = std::chrono::steady_clock::now() - started;
     m->journal_batch_records.observe(records);
+  }
+  collect(order);
+  if (auto* m = opts_.metrics.get()) {
+    const auto took = std::chrono::steady_clock::now() - started;
     m->journal_write_us.observe(static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
     if (failed_round_trips_ == failures_before)

@@ -4,7 +4,8 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libcaf-dev libmsgpack-cxx-dev
   libhiredis-dev libboost-test-dev libabsl-dev libfmt-dev libspdlog-dev libtoml11-dev
   libcli11-dev librapidcheck-dev libjemalloc-dev libxxhash-dev redis-server libpq-dev postgresql
-  libbenchmark-dev universal-ctags tzdata libssl-dev libboost-dev prometheus-cpp-dev nlohmann-json3-dev python3)
+  libbenchmark-dev universal-ctags tzdata libssl-dev libboost-dev prometheus-cpp-dev nlohmann-json3-dev python3
+  chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

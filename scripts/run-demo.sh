@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds settled, starts it with a throwaway data dir and admin token, runs a demo load with
-# settle-loadgen, shows a few balances and partner totals with settlectl, then stops it.
+# settle-loadgen, shows a few balances and partner totals with settlectl and a few lines of
+# /metrics, prints the dashboard's address, and stops it (on a terminal: once Enter is pressed,
+# so the dashboard can be looked at).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
+./scripts/web_deps.sh >/dev/null  # the dashboard's charting library (npm ci)
 ./scripts/build.sh build >/dev/null
 data_dir=$(mktemp -d /tmp/settle-demo-XXXXXX)
 export SETTLE_ADMIN_TOKEN="demo-admin-$RANDOM$RANDOM"
@@ -16,7 +19,8 @@ for _ in $(seq 100); do grep -q "http on" "$out" && break; sleep 0.1; done
 addr=$(sed -n 's/^settled listening on //p' "$out")
 http_addr=$(sed -n 's/^settled http on //p' "$out")
 [ -n "$addr" ] && [ -n "$http_addr" ] || { echo "settled did not start"; exit 1; }
-echo "== settled is listening on $addr; metrics at http://$http_addr/metrics (docs/operations.md)"
+echo "== settled is listening on $addr; dashboard at http://$http_addr/ (token $SETTLE_ADMIN_TOKEN)," \
+  "metrics at http://$http_addr/metrics (docs/operations.md)"
 echo "== demo load: 8 connections x 64 pipelined requests, 10 s, 10,000 players, 100 subscribers"
 ./build/bench/settle-loadgen --connect "$addr" --connections 8 --depth 64 --duration-s 10 --accounts 10000 \
   --subscribers 100
@@ -43,4 +47,8 @@ for line in page.splitlines():
             and ('result="applied"' in line or "{" not in line) and not line.endswith(" 0"):
         print("  " + line)
 PY
+echo "== dashboard: http://$http_addr/ (log in with the token $SETTLE_ADMIN_TOKEN)"
+if [ -t 0 ]; then
+  read -r -p "== press Enter to stop settled " _ || true
+fi
 echo "== stopping settled"

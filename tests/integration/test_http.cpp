@@ -243,3 +243,22 @@ BOOST_AUTO_TEST_CASE(the_websocket_carries_the_protocol_as_json) {
   // /ws without an upgrade is 426.
   BOOST_CHECK_EQUAL(http_get(eng.http_port(), "/ws").status, 426u);
 }
+
+BOOST_AUTO_TEST_CASE(the_dashboards_files_and_nothing_else) {
+  engine_process eng{{"--http", "127.0.0.1:0"}};
+  const auto index = http_get(eng.http_port(), "/");
+  BOOST_CHECK_EQUAL(index.status, 200u);
+  BOOST_CHECK_EQUAL(index.content_type, "text/html; charset=utf-8");
+  BOOST_CHECK(index.body.find("/vendor/uplot.js") != std::string::npos);
+  BOOST_CHECK_EQUAL(http_get(eng.http_port(), "/app.js").status, 200u);
+  BOOST_CHECK_EQUAL(http_get(eng.http_port(), "/vendor/uplot.js").status, 200u);
+  // Only the page's own paths: nothing is looked up from what the request says.
+  for (const char* path : {"/../CMakeLists.txt", "/index.html/..", "/package.json",
+                           "/node_modules/uplot/package.json", "//etc/passwd"})
+    BOOST_CHECK_MESSAGE(http_get(eng.http_port(), path).status == 404u, path);
+  // A web_dir without the files says what to run.
+  engine_process bare{{"--http", "127.0.0.1:0", "--http-web-dir", "/nonexistent"}};
+  const auto missing = http_get(bare.http_port(), "/");
+  BOOST_CHECK_EQUAL(missing.status, 503u);
+  BOOST_CHECK(missing.body.find("npm ci") != std::string::npos);
+}

@@ -1,0 +1,116 @@
+// The dashboard in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core
+// from web/node_modules): it loads with its charts, a transaction sent over TCP shows on the
+// account page within a second, a viewer token cannot block an account (an admin can), and a
+// partner's live totals and contract show. Screenshots go to tests/web/artifacts/.
+//
+//   node tests/web/dashboard.test.mjs SETTLED SETTLECTL REPO_DIR
+import { spawn, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+
+const [settled, settlectl, repo] = process.argv.slice(2);
+const require = createRequire(join(repo, 'web', 'package.json'));
+const { chromium } = require('playwright-core');
+const artifacts = join(repo, 'tests', 'web', 'artifacts');
+mkdirSync(artifacts, { recursive: true });
+
+const data = mkdtempSync(join(tmpdir(), 'settle-web-'));
+const engine = spawn(settled, ['--listen', '127.0.0.1:0', '--http', '127.0.0.1:0',
+  '--data-dir', join(data, 'd'), '--token', 'admin-t:admin', '--token', 'view-t:viewer',
+  '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const ports = await new Promise((resolve, reject) => {
+  let out = '';
+  const timer = setTimeout(() => reject(new Error(`settled did not start: ${out}`)), 60000);
+  engine.stdout.on('data', (b) => {
+    out += b;
+    const tcp = out.match(/settled listening on (\S+)\n/);
+    const http = out.match(/settled http on (\S+)\n/);
+    if (tcp && http) { clearTimeout(timer); resolve({ tcp: tcp[1], http: http[1] }); }
+  });
+  engine.on('exit', (code) => reject(new Error(`settled exited ${code}: ${out}`)));
+});
+const ctl = (...args) => execFileSync(settlectl, ['--connect', ports.tcp, '--token', 'admin-t', ...args],
+  { encoding: 'utf8' });
+
+let browser;
+let failed = false;
+try {
+  ctl('open', 'w1', 'EUR');
+  ctl('txn', 'deposit', '--id', 'd1', '--account', 'w1', '--amount', '1000', '--currency', 'EUR');
+  ctl('contract-set', '--partner', 'acme', '--kind', 'provider', '--currency', 'EUR',
+      '--cycle', 'daily', '--share-bps', '2500');
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`http://${ports.http}/`);
+  // The overview: charts drawn, numbers from /metrics.
+  await page.waitForSelector('#chart-tps canvas');
+  await page.waitForFunction(() => document.getElementById('accounts').textContent === '1');
+  assert.equal(await page.textContent('#journal'), 'healthy');
+
+  // A viewer follows w1: a bet sent over TCP shows within a second.
+  await page.fill('#token', 'view-t');
+  await page.click('#login button');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('viewer'));
+  await page.click('nav button[data-view=account]');
+  await page.fill('#account-id', 'w1');
+  await page.click('#account-form button');
+  await page.waitForFunction(() => document.getElementById('balance').textContent === '1000');
+  const sent = Date.now();
+  ctl('txn', 'bet', '--id', 'b1', '--account', 'w1', '--amount', '300', '--currency', 'EUR',
+      '--partner', 'acme', '--round', 'r1');
+  await page.waitForFunction(() => document.getElementById('balance').textContent === '700',
+    null, { timeout: 1000 });
+  const tookMs = Date.now() - sent;
+  assert.match(await page.textContent('#changes tbody tr'), /b1.*bet.*-300.*700/s);
+  console.log(`the bet showed on the account page ${tookMs} ms after settlectl sent it`);
+
+  // A viewer cannot block.
+  await page.click('#block');
+  await page.waitForFunction(() => document.getElementById('account-message').textContent.includes('forbidden'));
+  assert.equal(await page.textContent('#account-status'), 'active');
+  await page.screenshot({ path: join(artifacts, 'account.png') });
+
+  // A partner's live totals; its contract on a click (an admin token).
+  await page.fill('#token', 'admin-t');
+  await page.click('#login button');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('admin'));
+  await page.click('nav button[data-view=partners]');
+  await page.fill('#partner-ids', 'acme');
+  await page.click('#partners-form button');
+  await page.waitForSelector('#partner-totals tbody tr');
+  assert.match(await page.textContent('#partner-totals tbody tr'), /acme.*EUR.*300/s);
+  await page.click('#partner-totals tbody tr');
+  await page.waitForFunction(() => document.getElementById('partner-contract').textContent.includes('open period 1'));
+  assert.match(await page.textContent('#partner-contract'), /share 25%/);
+
+  // The admin blocks w1 from the account page.
+  await page.click('nav button[data-view=account]');
+  await page.fill('#account-id', 'w1');
+  await page.click('#account-form button');
+  await page.waitForFunction(() => document.getElementById('balance').textContent === '700');
+  await page.click('#block');
+  await page.waitForFunction(() => document.getElementById('account-status').textContent === 'blocked');
+  await page.click('nav button[data-view=overview]');
+  await page.waitForFunction(() => document.getElementById('tps').textContent !== '-');
+  await page.screenshot({ path: join(artifacts, 'overview.png') });
+  assert.deepEqual(errors, []);
+  console.log('dashboard: all checks passed');
+} catch (e) {
+  failed = true;
+  console.error(e);
+} finally {
+  if (browser) await browser.close();
+  engine.kill('SIGTERM');
+  await new Promise((r) => engine.on('exit', r));
+  rmSync(data, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);

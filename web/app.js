@@ -1,0 +1,257 @@
+// settled's dashboard: /metrics polled once a second for the overview charts, and the
+// protocol over the WebSocket at /ws (JSON, docs/operations.md) for everything live: the
+// token's hello, partner totals, an account's balance and changes, alerts. No framework;
+// the charts are uPlot's (vendored by `npm ci` from web/package-lock.json).
+'use strict';
+
+const state = { ws: null, rid: 0, pending: new Map(), role: null, account: null,
+                accountSub: 0, partnerSub: 0, partnerRows: new Map() };
+const $ = (id) => document.getElementById(id);
+const fmtTime = (ms) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+
+// -- the WebSocket ---------------------------------------------------------------------------
+function setStatus(on, text) {
+  $('status').textContent = text;
+  $('status').className = 'status ' + (on ? 'on' : 'off');
+}
+
+function call(req) {
+  return new Promise((resolve) => {
+    if (!state.ws || state.ws.readyState !== WebSocket.OPEN)
+      return resolve({ ok: false, error: 'not_connected', message: 'connect with a token first' });
+    const rid = ++state.rid;
+    state.pending.set(rid, resolve);
+    state.ws.send(JSON.stringify({ ...req, rid }));
+  });
+}
+
+function connect(token) {
+  if (state.ws) state.ws.close();
+  const ws = new WebSocket(`ws://${location.host}/ws`);
+  state.ws = ws;
+  ws.onopen = async () => {
+    const hello = await call({ op: 'hello', token });
+    if (!hello.ok) return setStatus(false, `token refused: ${hello.error}`);
+    state.role = hello.role;
+    setStatus(true, `connected as ${hello.role}${hello.partner ? ' (' + hello.partner + ')' : ''}`);
+  };
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(m.data);
+    if (msg.event) return onEvent(msg);
+    const resolve = state.pending.get(msg.rid);
+    if (resolve) {
+      state.pending.delete(msg.rid);
+      resolve(msg);
+    }
+  };
+  ws.onclose = (e) => setStatus(false, 'disconnected' + (e.reason ? `: ${e.reason}` : ''));
+}
+
+function onEvent(e) {
+  if (e.event === 'balance' && e.account === state.account) return showBalanceEvent(e);
+  if (e.event === 'partner') return showPartnerTotals(e);
+  if (e.event === 'alert') return showAlert(e);
+  if (e.event === 'closed') setStatus(false, `stream closed: ${e.reason}`);
+}
+
+// -- account ---------------------------------------------------------------------------------
+function accountMessage(text, error) {
+  $('account-message').textContent = text;
+  $('account-message').className = 'message' + (error ? ' error' : '');
+}
+
+function showBalanceEvent(e) {
+  $('balance').textContent = e.balance;
+  $('currency').textContent = e.currency;
+  $('version').textContent = e.version;
+  if (!e.txn) return;
+  const row = $('changes').tBodies[0].insertRow(0);
+  for (const v of [fmtTime(e.at), e.txn, e.kind, e.amount, e.balance, e.version])
+    row.insertCell().textContent = v;
+  while ($('changes').tBodies[0].rows.length > 50) $('changes').tBodies[0].deleteRow(-1);
+}
+
+async function followAccount(id) {
+  if (state.accountSub) await call({ op: 'unsubscribe', subscription: state.accountSub });
+  state.accountSub = 0;
+  state.account = id;
+  $('changes').tBodies[0].replaceChildren();
+  $('account-card').hidden = false;
+  $('account-title').textContent = id;
+  accountMessage('', false);
+  const b = await call({ op: 'balance', account: id });
+  if (!b.ok) return accountMessage(`${b.error}: ${b.message}`, true);
+  $('balance').textContent = b.balance;
+  $('currency').textContent = b.currency;
+  $('version').textContent = b.version;
+  $('account-status').textContent = b.status;
+  const s = await call({ op: 'subscribe', accounts: [id] });
+  if (!s.ok) return accountMessage(`live updates refused: ${s.error}: ${s.message}`, true);
+  state.accountSub = s.subscription;
+}
+
+async function setBlocked(op) {
+  if (!state.account) return;
+  const r = await call({ op, account: state.account });
+  if (!r.ok) return accountMessage(`${op} refused: ${r.error}: ${r.message}`, true);
+  $('account-status').textContent = r.status;
+  accountMessage(`${state.account} is ${r.status}`, false);
+}
+
+// -- partners --------------------------------------------------------------------------------
+function showPartnerTotals(e) {
+  const key = `${e.partner}|${e.currency}`;
+  let row = state.partnerRows.get(key);
+  if (!row) {
+    row = $('partner-totals').tBodies[0].insertRow();
+    row.className = 'clickable';
+    row.dataset.partner = e.partner;
+    for (let i = 0; i < 6; ++i) row.insertCell();
+    row.onclick = () => showPartner(e.partner);
+    state.partnerRows.set(key, row);
+  }
+  [e.partner, e.currency, e.bets, e.wins, e.rollbacks, e.ggr].forEach((v, i) => {
+    row.cells[i].textContent = v;
+  });
+}
+
+async function followPartners(ids) {
+  if (state.partnerSub) await call({ op: 'unsubscribe', subscription: state.partnerSub });
+  state.partnerSub = 0;
+  state.partnerRows.clear();
+  $('partner-totals').tBodies[0].replaceChildren();
+  const s = await call({ op: 'subscribe', partners: ids });
+  if (s.ok) state.partnerSub = s.subscription;
+  else $('partner-contract').textContent = `refused: ${s.error}: ${s.message}`;
+}
+
+async function showPartner(partner) {
+  $('partner-detail').hidden = false;
+  $('partner-title').textContent = partner;
+  const c = await call({ op: 'contract', partner });
+  if (!c.ok) {
+    $('partner-contract').textContent = `contract: ${c.error}: ${c.message}`;
+  } else {
+    const live = (c.live || []).map((t) => `${t.currency} GGR ${t.ggr} (${t.bet_count} bets)`);
+    $('partner-contract').textContent =
+      `${c.kind}, ${c.cycle}, share ${c.share_bps / 100}% in ${c.currency}; open period ` +
+      `${c.period} since ${fmtTime(c.from)}: ${live.join(', ') || 'nothing yet'}` +
+      (c.credit_remaining !== undefined ? `; credit left ${c.credit_remaining}` : '') +
+      (c.suspended ? '; SUSPENDED' : '');
+  }
+  const st = await call({ op: 'statements', partner });
+  const body = $('partner-statements').tBodies[0];
+  body.replaceChildren();
+  for (const s of st.ok ? st.statements : []) {
+    const row = body.insertRow();
+    for (const v of [s.period, fmtTime(s.from), fmtTime(s.to), s.currency, s.net_payable])
+      row.insertCell().textContent = v;
+  }
+}
+
+// -- alerts ----------------------------------------------------------------------------------
+function showAlert(e) {
+  const row = $('alert-rows').tBodies[0].insertRow(0);
+  for (const v of [fmtTime(e.at), e.partner, e.reason, e.credit_remaining, e.credit_alert])
+    row.insertCell().textContent = v;
+}
+
+// -- overview: /metrics ----------------------------------------------------------------------
+function parseMetrics(text) {
+  const out = [];
+  for (const line of text.split('\n')) {
+    if (!line || line[0] === '#') continue;
+    const m = line.match(/^([a-z_]+)(?:\{(.*)\})? (\S+)$/);
+    if (!m) continue;
+    const labels = {};
+    for (const kv of (m[2] || '').matchAll(/([a-z_]+)="([^"]*)"/g)) labels[kv[1]] = kv[2];
+    out.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+const history = { t: [], tps: [], p99: [] };
+let previous = null;
+const charts = {};
+
+function makeChart(id, label, color) {
+  // The x axis is always the last five minutes, however few points there are yet.
+  const lastMinutes = (u, min, max) => [max - 300, max];
+  return new uPlot({ width: 520, height: 200, scales: { x: { time: true, range: lastMinutes } },
+                     series: [{}, { label, stroke: color, width: 2 }] },
+                   [[], []], $(id));
+}
+
+function p99Ms(now, before) {
+  const buckets = now.filter((s) => s.name === 'settle_request_duration_seconds_bucket' &&
+                                    s.labels.op === 'txn');
+  const was = new Map(before.filter((s) => s.name === 'settle_request_duration_seconds_bucket' &&
+                                          s.labels.op === 'txn').map((s) => [s.labels.le, s.value]));
+  const inf = buckets.find((b) => b.labels.le === '+Inf');
+  const total = inf ? inf.value - (was.get('+Inf') || 0) : 0;
+  if (total <= 0) return null;
+  for (const b of buckets)
+    if (b.value - (was.get(b.labels.le) || 0) >= 0.99 * total)
+      return b.labels.le === '+Inf' ? null : Number(b.labels.le) * 1000;
+  return null;
+}
+
+function showOverview(samples, at) {
+  const one = (name) => (samples.find((s) => s.name === name) || { value: NaN }).value;
+  const txns = samples.filter((s) => s.name === 'settle_transactions_total');
+  const total = txns.reduce((a, s) => a + s.value, 0);
+  if (previous) {
+    const seconds = (at - previous.at) / 1000;
+    const tps = Math.max(0, (total - previous.total) / seconds);
+    const p99 = p99Ms(samples, previous.samples);
+    $('tps').textContent = Math.round(tps).toLocaleString('en');
+    $('p99').textContent = p99 === null ? '-' : p99.toFixed(2);
+    history.t.push(at / 1000);
+    history.tps.push(tps);
+    history.p99.push(p99);
+    for (const k of Object.keys(history)) if (history[k].length > 300) history[k].shift();
+    charts.tps.setData([history.t, history.tps]);
+    charts.p99.setData([history.t, history.p99]);
+  }
+  previous = { at, total, samples };
+  $('journal').textContent = one('settle_journal_healthy') === 1 ? 'healthy' : 'failing';
+  $('accounts').textContent = one('settle_accounts');
+  $('subscribers').textContent = one('settle_subscribers');
+  $('alerts-firing').textContent = one('settle_alerts_firing');
+  const body = $('errors').tBodies[0];
+  body.replaceChildren();
+  for (const s of txns)
+    if (!['applied', 'duplicate', 'noop'].includes(s.labels.result) && s.value > 0) {
+      const row = body.insertRow();
+      for (const v of [s.labels.kind, s.labels.result, s.value]) row.insertCell().textContent = v;
+    }
+}
+
+async function poll() {
+  try {
+    const r = await fetch('/metrics', { cache: 'no-store' });
+    showOverview(parseMetrics(await r.text()), Date.now());
+  } catch (e) {
+    $('journal').textContent = 'unreachable';
+  }
+}
+
+// -- wiring ----------------------------------------------------------------------------------
+for (const b of document.querySelectorAll('nav button'))
+  b.onclick = () => {
+    for (const x of document.querySelectorAll('nav button, .view')) x.classList.remove('active');
+    b.classList.add('active');
+    $(b.dataset.view).classList.add('active');
+  };
+$('login').onsubmit = (e) => { e.preventDefault(); connect($('token').value); };
+$('account-form').onsubmit = (e) => { e.preventDefault(); followAccount($('account-id').value.trim()); };
+$('partners-form').onsubmit = (e) => {
+  e.preventDefault();
+  followPartners($('partner-ids').value.split(',').map((s) => s.trim()).filter(Boolean));
+};
+$('block').onclick = () => setBlocked('block');
+$('unblock').onclick = () => setBlocked('unblock');
+charts.tps = makeChart('chart-tps', 'tx/s', '#2f6feb');
+charts.p99 = makeChart('chart-p99', 'p99 ms', '#cf222e');
+poll();
+setInterval(poll, 1000);
