@@ -100,7 +100,7 @@ void settlement_actor::refresh_gates() {
       send(routes_->publisher, std::move(out));
   }
   if (opts_.metrics)  // credit alerts are the settlement's alerts that fire and resolve
-    opts_.metrics->alerts_firing.store(static_cast<int64_t>(below_alert_.size()),
+    opts_.metrics->credit_alerts_firing.store(static_cast<int64_t>(below_alert_.size()),
                                        std::memory_order_relaxed);
   for (const auto& [id, p] : book_.partners()) {
     partner_gate_update u;

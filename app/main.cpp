@@ -14,6 +14,7 @@
 
 #include "actors/engine.hpp"
 #include "actors/settlement_answers.hpp"
+#include "app/alerting.hpp"
 #include "app/observability.hpp"
 #include "config/engine_config.hpp"
 #include "gateway/session.hpp"
@@ -280,6 +281,8 @@ int serve(const config::engine_config& cfg, settle::persistence::durable_store* 
   auto ctx = std::make_shared<settle::gateway::gateway_context>(
       eng.shared_routes(), gateway_options_from(cfg), settle::gateway::token_table{cfg.tokens});
   ctx->metrics = metrics;
+  // Its first sample is taken here, before any client can be answered.
+  settle::app::alerting alerts{cfg.alerts, metrics};
   caf::actor listener;
   auto port = start_listener(sys, cfg, ctx, listener);
   if (!port) {

@@ -67,6 +67,27 @@ void check_tokens(const std::vector<token_entry>& tokens) {
   }
 }
 
+void check_alerts(const std::vector<metrics::alert_rule>& alerts) {
+  if (alerts.size() > max_alert_rules)
+    bad("alerts", "at most " + std::to_string(max_alert_rules) + " rules, got " +
+                      std::to_string(alerts.size()));
+  std::set<std::string> seen;
+  for (const auto& a : alerts) {
+    const bool plain = !a.name.empty() && a.name.size() <= 64 &&
+                       a.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") ==
+                           std::string::npos;
+    if (!plain)
+      bad("alerts.name", "1..64 bytes of A-Z a-z 0-9 _ - ., got '" + a.name + "'");
+    if (!seen.insert(a.name).second)
+      bad("alerts.name", "'" + a.name + "' is configured twice");
+    if (!(a.threshold >= 0) || a.threshold > 1e15)
+      bad("alerts." + a.name + ".threshold", "expected 0..1e15");
+    if (a.window_s < 1 || a.window_s > 3600)
+      bad("alerts." + a.name + ".window_s", "expected 1..3600 s, got " + std::to_string(a.window_s));
+  }
+}
+
 }  // namespace
 
 void parse_listen(const std::string& where, const std::string& text, engine_config& out) {
@@ -111,6 +132,7 @@ void validate(const engine_config& c) {
   for (const auto& s : settings())
     check_setting(s, c);
   check_tokens(c.tokens);
+  check_alerts(c.alerts);
 }
 
 }  // namespace settle::config

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "persistence/journal_stream.hpp"  // only its constexpr default prefix: no linking
+#include "metrics/alert_rules.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/settlement.hpp"
 
@@ -25,6 +26,9 @@ struct partner_contract {
   std::string partner;
   protocol::contract_terms terms;
 };
+
+/// At most this many [[alerts]] rules.
+inline constexpr size_t max_alert_rules = 100;
 
 /// Everything `settled` can be told. Units are in the names.
 struct engine_config {
@@ -87,6 +91,8 @@ struct engine_config {
   std::vector<token_entry> tokens;
   // [[partners]]
   std::vector<partner_contract> partners;
+  // [[alerts]] (docs/operations.md)
+  std::vector<metrics::alert_rule> alerts;
   // [log]
   std::string log_level = "info";
 };

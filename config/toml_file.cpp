@@ -191,25 +191,59 @@ partner_contract read_partner(const toml::value& entry, const std::string& name)
   return p;
 }
 
-void read_partners(const toml::table& root, engine_config& cfg) {
-  auto it = root.find("partners");
+/// An array of tables ([[key]]) at the top level, each read by `one(entry, "key[i]")`.
+template <class T, class F>
+void read_tables(const toml::table& root, const std::string& key, F&& one, std::vector<T>& out) {
+  auto it = root.find(key);
   if (it == root.end())
     return;
   if (!it->second.is_array())
-    bad("partners", "expected an array of tables ([[partners]])");
+    bad(key, "expected an array of tables ([[" + key + "]])");
   size_t index = 0;
   for (const auto& entry : it->second.as_array())
-    cfg.partners.push_back(read_partner(entry, "partners[" + std::to_string(index++) + "]"));
+    out.push_back(one(entry, key + "[" + std::to_string(index++) + "]"));
+}
+
+/// One [[alerts]] entry (checked by validate()).
+metrics::alert_rule read_alert(const toml::value& entry, const std::string& name) {
+  if (!entry.is_table())
+    bad(name, "expected a table with name, rule, threshold and window_s");
+  const auto& t = entry.as_table();
+  check_keys(t, name, {"name", "rule", "threshold", "window_s"});
+  metrics::alert_rule r;
+  std::string rule;
+  if (!read_string(t, name, "name", r.name))
+    bad(name + ".name", "missing");
+  if (!read_string(t, name, "rule", rule))
+    bad(name + ".rule", "missing");
+  auto kind = metrics::alert_rule_kind_of(rule);
+  if (!kind)
+    bad(name + ".rule", "expected error_rate, p99_ms, journal_unavailable or subscribers_dropped, "
+                        "got '" + rule + "'");
+  r.kind = *kind;
+  if (auto it = t.find("threshold"); it != t.end()) {
+    if (it->second.is_integer())
+      r.threshold = static_cast<double>(it->second.as_integer());
+    else if (it->second.is_floating())
+      r.threshold = it->second.as_floating();
+    else
+      bad(name + ".threshold", "expected a number");
+  } else if (r.kind != metrics::alert_rule_kind::journal_unavailable) {
+    bad(name + ".threshold", "missing");
+  }
+  if (auto it = t.find("window_s"); it != t.end())
+    read_int(it->second, name + ".window_s", r.window_s);
+  return r;
 }
 
 void read_root(const toml::table& root, engine_config& cfg) {
   // The sections and their keys are the table's; [auth] holds the token list.
-  std::set<std::string> sections{"auth", "partners"};
+  std::set<std::string> sections{"auth", "partners", "alerts"};
   for (const auto& s : settings())
     sections.insert(std::string{s.section});
   check_keys(root, "", sections);
   for (const auto& name : sections) {
-    if (name == "auth" || name == "partners")
+    if (name == "auth" || name == "partners" || name == "alerts")
       continue;
     const auto& tab = section(root, name);
     std::set<std::string> keys;
@@ -222,7 +256,8 @@ void read_root(const toml::table& root, engine_config& cfg) {
         read_setting(it->second, s, cfg);
   }
   read_tokens(section(root, "auth"), cfg);
-  read_partners(root, cfg);
+  read_tables(root, "partners", read_partner, cfg.partners);
+  read_tables(root, "alerts", read_alert, cfg.alerts);
 }
 
 }  // namespace

@@ -366,6 +366,8 @@ void close_stream(const session_env& env, std::string reason) {
   auto& st = *env.st;
   if (st.closing)
     return;
+  if (auto* m = env.ctx->metrics.get())
+    m->subscribers_dropped.fetch_add(1, std::memory_order_relaxed);
   // The latest state of every conflated key goes first: what the client has at the end is
   // the state at the close, with versions that show what it skipped.
   st.events.drained(env.self->wr_buf(env.hdl));

@@ -106,7 +106,7 @@ std::vector<MetricFamily> scraped(const metrics::engine_metrics& m) {
     ClientMetric c;
     if (!g.label_name.empty())
       c.label.push_back({g.label_name, g.label_value});
-    (g.counter ? c.counter.value : c.gauge.value) = static_cast<double>(g.read());
+    (g.counter ? c.counter.value : c.gauge.value) = g.read();
     f->metric.push_back(std::move(c));
   }
   return out;
@@ -153,8 +153,14 @@ std::string metrics_text(const metrics::engine_metrics& m) {
                             MetricType::Gauge, load(m.accounts)));
   families.push_back(single("settle_subscribers", "Live subscriptions", MetricType::Gauge,
                             load(m.subscribers)));
-  families.push_back(single("settle_alerts_firing", "Alerts raised and not resolved",
-                            MetricType::Gauge, load(m.alerts_firing)));
+  families.push_back(single("settle_alerts_firing",
+                            "Alerts raised and not resolved ([[alerts]] rules and supplier credit)",
+                            MetricType::Gauge,
+                            load(m.credit_alerts_firing) + load(m.rule_alerts_firing)));
+  families.push_back(single("settle_subscribers_dropped_total",
+                            "Subscriber streams the engine closed (too slow, or the publisher fell "
+                            "behind)",
+                            MetricType::Counter, load(m.subscribers_dropped)));
   for (auto& g : scraped(m))
     families.push_back(std::move(g));
   const auto mem = read_process_memory();

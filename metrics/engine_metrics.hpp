@@ -50,7 +50,7 @@ struct scraped_value {
   std::string label_name, label_value;  // one label, or both empty
   std::string help;
   bool counter = false;  // a counter (name ends in _total), else a gauge
-  std::function<int64_t()> read;
+  std::function<double()> read;
 };
 
 struct engine_metrics {
@@ -65,7 +65,9 @@ struct engine_metrics {
   std::atomic<bool> journal_healthy{true};  // the journal's last round trip landed
   std::atomic<int64_t> accounts{0};       // accounts held by the shards
   std::atomic<int64_t> subscribers{0};    // live subscriptions
-  std::atomic<int64_t> alerts_firing{0};  // alerts raised and not resolved
+  std::atomic<int64_t> credit_alerts_firing{0};  // suppliers below credit_alert (settlement)
+  std::atomic<int64_t> rule_alerts_firing{0};    // [[alerts]] rules firing (app/alerting)
+  std::atomic<uint64_t> subscribers_dropped{0};  // subscriber streams the engine closed
   std::atomic<bool> ready{false};         // recovered and serving
 
   /// Read at each scrape (queue depths and the like).

@@ -196,6 +196,32 @@ function p99Ms(now, before) {
   return null;
 }
 
+// The [[alerts]] rules as /metrics shows them; a change of state is added to the recent list.
+const ruleStates = new Map();
+function showRules(samples, at) {
+  const by = (name) => new Map(samples.filter((s) => s.name === name).map((s) => [s.labels.name, s.value]));
+  const firing = by('settle_alert_firing'), value = by('settle_alert_value'),
+        threshold = by('settle_alert_threshold');
+  const body = $('alert-rules').tBodies[0];
+  body.replaceChildren();
+  for (const [name, f] of firing) {
+    const state = f === 1 ? 'firing' : 'ok';
+    const row = body.insertRow();
+    row.dataset.rule = name;
+    row.className = f === 1 ? 'firing' : '';
+    for (const v of [name, state, value.get(name).toFixed(2), threshold.get(name)])
+      row.insertCell().textContent = v;
+    const before = ruleStates.get(name);
+    if (before !== undefined && before !== state) {
+      const r = $('alert-recent').tBodies[0].insertRow(0);
+      for (const v of [fmtTime(at), name, state === 'firing' ? 'firing' : 'resolved',
+                       value.get(name).toFixed(2), threshold.get(name)])
+        r.insertCell().textContent = v;
+    }
+    ruleStates.set(name, state);
+  }
+}
+
 function showOverview(samples, at) {
   const one = (name) => (samples.find((s) => s.name === name) || { value: NaN }).value;
   const txns = samples.filter((s) => s.name === 'settle_transactions_total');
@@ -214,6 +240,7 @@ function showOverview(samples, at) {
     charts.p99.setData([history.t, history.p99]);
   }
   previous = { at, total, samples };
+  showRules(samples, at);
   $('journal').textContent = one('settle_journal_healthy') === 1 ? 'healthy' : 'failing';
   $('accounts').textContent = one('settle_accounts');
   $('subscribers').textContent = one('settle_subscribers');

@@ -528,3 +528,56 @@ max_request_bytes = 4096
   expect_invalid(with([](auto& x) { x.http_max_request_bytes = (1u << 20) + 1; }),
                  "http.max_request_bytes");
 }
+
+BOOST_AUTO_TEST_CASE(alert_rules_from_the_file) {
+  temp_file f{R"(
+[[alerts]]
+name = "errors"
+rule = "error_rate"
+threshold = 2.5
+window_s = 30
+
+[[alerts]]
+name = "journal-down"
+rule = "journal_unavailable"
+)"};
+  auto c = load_file(f.path());
+  BOOST_CHECK_NO_THROW(validate(c));
+  BOOST_REQUIRE_EQUAL(c.alerts.size(), 2u);
+  BOOST_CHECK_EQUAL(c.alerts[0].name, "errors");
+  BOOST_CHECK(c.alerts[0].kind == settle::metrics::alert_rule_kind::error_rate);
+  BOOST_CHECK_EQUAL(c.alerts[0].threshold, 2.5);
+  BOOST_CHECK_EQUAL(c.alerts[0].window_s, 30u);
+  BOOST_CHECK_EQUAL(c.alerts[1].window_s, 60u);  // the default
+  BOOST_CHECK_EQUAL(c.alerts[1].threshold, 0);
+  auto refused = [](const std::string& text, const std::string& mention) {
+    temp_file bad{text};
+    try {
+      validate(load_file(bad.path()));
+    } catch (const std::runtime_error& e) {
+      BOOST_CHECK_MESSAGE(std::string{e.what()}.find(mention) != std::string::npos, e.what());
+      return;
+    }
+    BOOST_ERROR("accepted; expected an error mentioning " << mention);
+  };
+  refused("[[alerts]]\nname = \"x\"\nrule = \"cpu\"\nthreshold = 1\n", "rule");
+  refused("[[alerts]]\nname = \"x\"\nrule = \"p99_ms\"\n", "threshold");
+  refused("[[alerts]]\nrule = \"p99_ms\"\nthreshold = 1\n", "name");
+  refused("[[alerts]]\nname = \"x\"\nrule = \"p99_ms\"\nthreshold = 1\nwindow_s = 0\n",
+          "window_s");
+  refused("[[alerts]]\nname = \"x\"\nrule = \"p99_ms\"\nthreshold = 1\nwindow_s = 3601\n",
+          "window_s");
+  refused("[[alerts]]\nname = \"x\"\nrule = \"p99_ms\"\nthreshold = -1\n", "threshold");
+  refused("[[alerts]]\nname = \"a b\"\nrule = \"p99_ms\"\nthreshold = 1\n", "name");
+  refused("[[alerts]]\nname = \"x\"\nrule = \"p99_ms\"\nthreshold = 1\ncolour = 1\n", "colour");
+  refused("[[alerts]]\nname = \"x\"\nrule = \"p99_ms\"\nthreshold = 1\n"
+          "[[alerts]]\nname = \"x\"\nrule = \"error_rate\"\nthreshold = 1\n",
+          "twice");
+  // At most max_alert_rules: at the limit fine, past it refused.
+  std::string many;
+  for (size_t i = 0; i <= settle::config::max_alert_rules; ++i)
+    many += "[[alerts]]\nname = \"r" + std::to_string(i) + "\"\nrule = \"error_rate\"\nthreshold = 1\n";
+  refused(many, "at most");
+  temp_file at_limit{many.substr(0, many.rfind("[[alerts]]"))};
+  BOOST_CHECK_NO_THROW(validate(load_file(at_limit.path())));
+}

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -261,4 +263,34 @@ BOOST_AUTO_TEST_CASE(the_dashboards_files_and_nothing_else) {
   const auto missing = http_get(bare.http_port(), "/");
   BOOST_CHECK_EQUAL(missing.status, 503u);
   BOOST_CHECK(missing.body.find("npm ci") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_alert_rule_fires_and_resolves_itself) {
+  const std::string conf = "/tmp/settle-alerts-" + std::to_string(::getpid()) + ".toml";
+  std::ofstream{conf} << "[[alerts]]\nname = \"errors\"\nrule = \"error_rate\"\n"
+                         "threshold = 2\nwindow_s = 2\n";
+  engine_process eng{{"--http", "127.0.0.1:0", "--config", conf}};
+  auto firing = [&] {
+    return sample(prometheus_samples(http_get(eng.http_port(), "/metrics").body),
+                  "settle_alert_firing{name=\"errors\"}");
+  };
+  BOOST_CHECK_EQUAL(firing(), 0);
+  // 50 refusals (no such account) in well under a second: above 2 per second.
+  auto c = eng.connect();
+  for (int i = 0; i < 50; ++i)
+    BOOST_REQUIRE(c->txn(txn(txn_kind::bet, "ae" + std::to_string(i), "nobody", 1, "acme")).error ==
+                  error_code::unknown_account);
+  bool raised = false, resolved = false;
+  for (int i = 0; i < 100 && !raised; ++i, std::this_thread::sleep_for(std::chrono::milliseconds(50)))
+    raised = firing() == 1;
+  BOOST_CHECK(raised);
+  const auto s = prometheus_samples(http_get(eng.http_port(), "/metrics").body);
+  BOOST_CHECK_GT(sample(s, "settle_alert_value{name=\"errors\"}"), 2);
+  BOOST_CHECK_EQUAL(sample(s, "settle_alert_threshold{name=\"errors\"}"), 2);
+  BOOST_CHECK_GE(sample(s, "settle_alerts_firing"), 1);
+  // Nothing more: within the 2 s window plus a tick it resolves.
+  for (int i = 0; i < 200 && !resolved; ++i, std::this_thread::sleep_for(std::chrono::milliseconds(50)))
+    resolved = firing() == 0;
+  BOOST_CHECK(resolved);
+  std::remove(conf.c_str());
 }

@@ -1,12 +1,12 @@
 // The dashboard in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core
 // from web/node_modules): it loads with its charts, a transaction sent over TCP shows on the
-// account page within a second, a viewer token cannot block an account (an admin can), and a
-// partner's live totals and contract show. Screenshots go to tests/web/artifacts/.
+// account page within a second, a viewer token cannot block an account (an admin can), a
+// partner's live totals and contract show, and an [[alerts]] rule raises and resolves. Screenshots go to tests/web/artifacts/.
 //
 //   node tests/web/dashboard.test.mjs SETTLED SETTLECTL REPO_DIR
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -18,7 +18,10 @@ const artifacts = join(repo, 'tests', 'web', 'artifacts');
 mkdirSync(artifacts, { recursive: true });
 
 const data = mkdtempSync(join(tmpdir(), 'settle-web-'));
+writeFileSync(join(data, 'alerts.toml'),
+  '[[alerts]]\nname = "errors"\nrule = "error_rate"\nthreshold = 1\nwindow_s = 2\n');
 const engine = spawn(settled, ['--listen', '127.0.0.1:0', '--http', '127.0.0.1:0',
+  '--config', join(data, 'alerts.toml'),
   '--data-dir', join(data, 'd'), '--token', 'admin-t:admin', '--token', 'view-t:viewer',
   '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const ports = await new Promise((resolve, reject) => {
@@ -99,6 +102,22 @@ try {
   await page.waitForFunction(() => document.getElementById('balance').textContent === '700');
   await page.click('#block');
   await page.waitForFunction(() => document.getElementById('account-status').textContent === 'blocked');
+  // An alert raises and resolves: refusals above 1 per second over 2 s, then none.
+  await page.click('nav button[data-view=alerts]');
+  await page.waitForSelector('#alert-rules tbody tr[data-rule=errors]');
+  for (let i = 0; i < 12; ++i) {
+    try {
+      ctl('txn', 'bet', '--id', `x${i}`, '--account', 'nobody', '--amount', '1', '--currency', 'EUR',
+          '--partner', 'acme');
+    } catch (e) { /* unknown_account: settlectl exits 1, as wanted */ }
+  }
+  await page.waitForFunction(() => document.querySelector('#alert-rules tr[data-rule=errors]')
+    .textContent.includes('firing'), null, { timeout: 5000 });
+  await page.screenshot({ path: join(artifacts, 'alerts.png') });
+  await page.waitForFunction(() => document.querySelector('#alert-recent tbody')
+    .textContent.includes('resolved'), null, { timeout: 8000 });
+  assert.match(await page.textContent('#alert-recent tbody'), /errors.*resolved.*errors.*firing/s);
+
   await page.click('nav button[data-view=overview]');
   await page.waitForFunction(() => document.getElementById('tps').textContent !== '-');
   await page.screenshot({ path: join(artifacts, 'overview.png') });
