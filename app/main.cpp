@@ -244,12 +244,13 @@ caf::expected<uint16_t> start_listener(caf::actor_system& sys, const config::eng
 
 /// Runs until SIGINT or SIGTERM, then stops the listener, its sessions and the engine.
 void run_until_signal(const caf::actor& listener, const gateway_ptr& ctx,
-                      settle::actors::engine& eng) {
+                      settle::actors::engine& eng, settle::metrics::engine_metrics& metrics) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   while (!stop_requested)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   spdlog::info("stopping");
+  metrics.ready.store(false);  // /readyz: no longer taking traffic
   caf::anon_send_exit(listener, caf::exit_reason::user_shutdown);
   // Let the sessions close their connections before the engine's actors go away: a broker
   // still running when the middleman stops is never released (LeakSanitizer), and with
@@ -300,7 +301,7 @@ int serve(const config::engine_config& cfg, settle::persistence::durable_store* 
   metrics->ready.store(true);  // /readyz: recovered and serving
   spdlog::info("{} ledger shards, max_frame_bytes {}, max in flight {}", cfg.shards,
                cfg.max_frame_bytes, cfg.max_in_flight_per_connection);
-  run_until_signal(listener, ctx, eng);
+  run_until_signal(listener, ctx, eng, *metrics);
   return 0;
 }
 

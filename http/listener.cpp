@@ -1,5 +1,6 @@
 #include "http/listener.hpp"
 
+#include <array>
 #include <atomic>
 #include <optional>
 #include <stdexcept>
@@ -38,7 +39,16 @@ public:
       : stream_(std::move(socket)), opts_(opts), route_(route), ws_(ws), slot_(std::move(slot)),
         over_limit_(over_limit) {}
 
-  void start() { read(); }
+  /// Over the limit the answer goes out at once (no request is waited for) and the
+  /// connection closes: a flood of connections holds no socket longer than a write.
+  void start() {
+    if (!over_limit_)
+      return read();
+    answer({503, "text/plain; charset=utf-8",
+            "too many HTTP connections (max_connections " +
+                std::to_string(opts_.max_connections) + ")\n"},
+           false, 11, false);
+  }
 
 private:
   void read() {
@@ -59,11 +69,6 @@ private:
     if (ec)
       return;  // closed, timed out (a slow client) or garbage: dropped
     const auto& req = parser_->get();
-    if (over_limit_)
-      return answer({503, "text/plain; charset=utf-8",
-                     "too many HTTP connections (max_connections " +
-                         std::to_string(opts_.max_connections) + ")\n"},
-                    false, req.version());
     const std::string target{req.target()};
     if (target.substr(0, target.find('?')) == "/ws") {
       if (!beast::websocket::is_upgrade(req))
@@ -75,10 +80,11 @@ private:
       return start_ws_bridge(stream_.release_socket(), parser_->release(), ws_, slot_);
     }
     reply r = route_(std::string{req.method_string()}, target);
-    answer(std::move(r), req.keep_alive(), req.version());
+    answer(std::move(r), req.keep_alive(), req.version(), req.method() == bhttp::verb::head);
   }
 
-  void answer(reply r, bool keep_alive, unsigned version) {
+  /// Writes `r`; for a HEAD request its header only (the length of the body it would have).
+  void answer(reply r, bool keep_alive, unsigned version, bool head = false) {
     res_ = {};
     res_.version(version);
     res_.result(static_cast<bhttp::status>(r.status));
@@ -88,6 +94,8 @@ private:
     res_.body() = std::move(r.body);
     res_.keep_alive(keep_alive);
     res_.prepare_payload();
+    if (head)
+      res_.body().clear();  // Content-Length stays that of the body a GET would get
     stream_.expires_after(std::chrono::milliseconds(opts_.idle_timeout_ms));
     bhttp::async_write(stream_, res_,
                        beast::bind_front_handler(&connection::on_write, shared_from_this()));
@@ -99,15 +107,27 @@ private:
     if (!res_.keep_alive()) {
       beast::error_code ignored;
       stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-      return;
+      return drain();
     }
     read();
+  }
+
+  /// After the last answer: reads what the client still sends until it closes (at most a
+  /// second), so closing does not reset the connection before the client read the answer.
+  void drain() {
+    stream_.expires_after(std::chrono::seconds(1));
+    stream_.async_read_some(net::buffer(drain_buf_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (!ec)
+                                self->drain();
+                            });
   }
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> res_;
+  std::array<char, 4096> drain_buf_{};
   const listener_options& opts_;
   const router& route_;
   const ws_target& ws_;
@@ -126,11 +146,22 @@ struct listener::impl {
   ws_target ws;
   std::thread thread;
 
+  net::steady_timer retry{io};
+
   void accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted)
         return;  // stopping
-      if (!ec) {
+      if (ec) {
+        // Out of descriptors (EMFILE) or the like: wait a moment rather than spin.
+        retry.expires_after(std::chrono::milliseconds(100));
+        retry.async_wait([this](beast::error_code e) {
+          if (!e)
+            accept();
+        });
+        return;
+      }
+      {
         const bool over = open->fetch_add(1) >= opts.max_connections;
         auto slot = std::make_shared<open_slot>(open);
         std::make_shared<connection>(std::move(socket), opts, route, ws, std::move(slot), over)
@@ -164,7 +195,17 @@ listener::listener(listener_options opts, router route) : impl_(std::make_unique
     throw std::runtime_error("http: cannot listen on " + impl_->opts.host + ":" +
                              std::to_string(impl_->opts.port) + ": " + ec.message());
   impl_->accept();
-  impl_->thread = std::thread([this] { impl_->io.run(); });
+  impl_->thread = std::thread([this] {
+    // A handler that throws must not end the listener (nor, escaping, the process).
+    for (;;) {
+      try {
+        impl_->io.run();
+        return;
+      } catch (const std::exception&) {
+        continue;
+      }
+    }
+  });
 }
 
 listener::~listener() {

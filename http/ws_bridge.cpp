@@ -32,9 +32,15 @@ std::string frame_of(const std::vector<uint8_t>& body) {
   return f;
 }
 
+/// JSON text of `j`; bytes that are not UTF-8 (a txn id may hold any) become U+FFFD.
+std::string text_of(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 std::string bad_request(const std::string& why) {
-  return json{{"ok", false}, {"error", "bad_request"}, {"message", why}}.dump();
+  return text_of(json{{"ok", false}, {"error", "bad_request"}, {"message", why}});
 }
+
+/// Messages queued either way past which the browser is not read until they drain.
+constexpr size_t max_queued_messages = 64;
 
 class bridge : public std::enable_shared_from_this<bridge> {
 public:
@@ -61,7 +67,7 @@ private:
     engine_.async_connect(at, [self = shared_from_this()](beast::error_code e) {
       if (e)
         return self->close_with("cannot reach the engine: " + e.message());
-      self->read_browser();
+      self->resume_browser();
       self->read_engine();
     });
   }
@@ -72,8 +78,11 @@ private:
   }
 
   void on_browser(beast::error_code ec, size_t) {
+    browser_reading_ = false;
     if (ec)
       return stop();  // closed, too large (1009 sent by Beast), or broken
+    if (closing_)
+      return;  // what comes after the engine went away is dropped
     const std::string text = beast::buffers_to_string(from_browser_.data());
     from_browser_.consume(from_browser_.size());
     json j = json::parse(text, nullptr, false);
@@ -81,7 +90,16 @@ private:
       to_browser(bad_request("a message is one JSON object with the protocol's keys"));
     else
       to_engine(frame_of(json::to_msgpack(j)));
-    read_browser();
+    resume_browser();
+  }
+
+  /// Reads the browser again unless a queue is full (a browser that sends and never reads).
+  void resume_browser() {
+    if (!browser_reading_ && !closing_ && browser_out_.size() < max_queued_messages &&
+        engine_out_.size() < max_queued_messages) {
+      browser_reading_ = true;
+      read_browser();
+    }
   }
 
   void to_engine(std::string frame) {
@@ -98,6 +116,7 @@ private:
                        self->engine_out_.pop_front();
                        if (!self->engine_out_.empty())
                          self->write_engine();
+                       self->resume_browser();
                      });
   }
 
@@ -121,7 +140,7 @@ private:
       if (st != protocol::frame_reader::status::frame)
         return close_with("a frame from the engine could not be read");
       json j = json::from_msgpack(body.begin(), body.end(), true, false);
-      to_browser(j.is_discarded() ? bad_request("the engine sent what is not msgpack") : j.dump());
+      to_browser(j.is_discarded() ? bad_request("the engine sent what is not msgpack") : text_of(j));
     }
     // Read on only once the browser took what came: a browser that does not read leaves it
     // to the engine's own slow-subscriber rules (conflation, then a `closed` event).
@@ -130,6 +149,8 @@ private:
   }
 
   void to_browser(std::string text) {
+    if (close_started_)
+      return;  // the close frame is on its way: nothing may be written after it
     browser_out_.push_back(std::move(text));
     if (browser_out_.size() == 1)
       write_browser();
@@ -148,6 +169,7 @@ private:
                         return self->finish_close();
                       if (!self->engine_reading_ && self->engine_.is_open())
                         self->read_engine();
+                      self->resume_browser();
                     });
   }
 
@@ -165,6 +187,7 @@ private:
   }
 
   void finish_close() {
+    close_started_ = true;
     websocket::close_reason r{websocket::close_code::going_away};
     r.reason = close_reason_.substr(0, 120);  // a control frame's payload is at most 125 bytes
     ws_.async_close(r, [self = shared_from_this()](beast::error_code) { self->stop(); });
@@ -184,7 +207,9 @@ private:
   beast::flat_buffer from_browser_;
   std::array<char, 16 * 1024> engine_in_{};
   std::deque<std::string> engine_out_, browser_out_;
-  bool engine_reading_ = false;  // one read of the engine at a time
+  bool engine_reading_ = false;   // one read of the engine at a time
+  bool browser_reading_ = false;  // and of the browser
+  bool close_started_ = false;    // async_close under way
   bool closing_ = false;
   std::string close_reason_;
 };

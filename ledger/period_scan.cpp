@@ -17,8 +17,11 @@ std::vector<period_totals> period_collected::totals_list() const {
 
 period_collector::period_collector(std::vector<period_window> windows, bool keep_rows)
     : windows_(std::move(windows)), collected_(windows_.size()), keep_rows_(keep_rows) {
-  for (const auto& w : windows_)
-    SETTLE_ASSERT(w.from_unix_ms <= w.to_unix_ms, "a period window ends before it starts");
+  for (size_t i = 0; i < windows_.size(); ++i) {
+    SETTLE_ASSERT(windows_[i].from_unix_ms <= windows_[i].to_unix_ms,
+                  "a period window ends before it starts");
+    by_partner_[windows_[i].partner].push_back(i);
+  }
 }
 
 bool counts_in_period(const journal_record& r) {
@@ -30,9 +33,12 @@ bool counts_in_period(const journal_record& r) {
 void period_collector::add(const journal_record& r) {
   if (!counts_in_period(r))
     return;
-  for (size_t i = 0; i < windows_.size(); ++i) {
+  const auto found = by_partner_.find(r.partner);
+  if (found == by_partner_.end())
+    return;
+  for (const size_t i : found->second) {
     const auto& w = windows_[i];
-    if (w.partner != r.partner || r.at_unix_ms < w.from_unix_ms || r.at_unix_ms >= w.to_unix_ms)
+    if (r.at_unix_ms < w.from_unix_ms || r.at_unix_ms >= w.to_unix_ms)
       continue;
     // The player's balance change: a bet takes money, a win or rollback gives it.
     const int64_t amount = r.kind == txn_kind::bet ? -r.amount : r.amount;

@@ -48,6 +48,8 @@ public:
 private:
   std::vector<period_window> windows_;
   std::vector<period_collected> collected_;  // parallel to windows_
+  // partner -> its windows' indexes: a record costs one lookup, not one look per window
+  std::map<std::string, std::vector<size_t>, std::less<>> by_partner_;
   bool keep_rows_ = true;
 };
 

@@ -59,13 +59,12 @@ double p99_ms_between(const alert_sample& earlier, const alert_sample& later) {
 
 double alert_book::value_of(const alert_rule& r) const {
   const alert_sample& newest = window_.back();
-  // The oldest sample within the rule's window (the window may not be full yet).
-  const alert_sample* oldest = &newest;
+  // The newest sample at or before the window's start (samples are about a second apart, so
+  // one exactly window_s back may be a little older); the oldest while the window fills.
+  const alert_sample* oldest = &window_.front();
   for (const auto& s : window_)
-    if (newest.at_ms - s.at_ms <= static_cast<int64_t>(r.window_s) * 1000) {
+    if (newest.at_ms - s.at_ms >= static_cast<int64_t>(r.window_s) * 1000)
       oldest = &s;
-      break;
-    }
   const double seconds = static_cast<double>(newest.at_ms - oldest->at_ms) / 1000.0;
   switch (r.kind) {
     case alert_rule_kind::error_rate:

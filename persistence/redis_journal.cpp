@@ -144,6 +144,8 @@ bool redis_journal_writer::ensure_synced() {
     try {
       resync();
       synced_ = true;
+      if (opts_.metrics)  // Redis answers again: healthy before the next write, even if idle
+        opts_.metrics->journal_healthy.store(true, std::memory_order_relaxed);
     } catch (const std::runtime_error&) {
       // Loading, refusing, or gone again: counted like a failed round trip below.
     }

@@ -26,7 +26,14 @@ function call(req) {
 }
 
 function connect(token) {
-  if (state.ws) state.ws.close();
+  const old = state.ws;
+  state.ws = null;
+  if (old) old.close();
+  for (const resolve of state.pending.values())
+    resolve({ ok: false, error: 'not_connected', message: 'reconnecting' });
+  state.pending.clear();
+  state.accountSub = 0;  // subscriptions end with their connection
+  state.partnerSub = 0;
   const ws = new WebSocket(`ws://${location.host}/ws`);
   state.ws = ws;
   ws.onopen = async () => {
@@ -36,6 +43,7 @@ function connect(token) {
     setStatus(true, `connected as ${hello.role}${hello.partner ? ' (' + hello.partner + ')' : ''}`);
   };
   ws.onmessage = (m) => {
+    if (ws !== state.ws) return;  // an earlier connection's last words
     const msg = JSON.parse(m.data);
     if (msg.event) return onEvent(msg);
     const resolve = state.pending.get(msg.rid);
@@ -44,7 +52,14 @@ function connect(token) {
       resolve(msg);
     }
   };
-  ws.onclose = (e) => setStatus(false, 'disconnected' + (e.reason ? `: ${e.reason}` : ''));
+  ws.onclose = (e) => {
+    if (ws !== state.ws) return;
+    // Nothing more will be answered: what waits is answered here, so no page step hangs.
+    for (const resolve of state.pending.values())
+      resolve({ ok: false, error: 'not_connected', message: 'the connection closed' });
+    state.pending.clear();
+    setStatus(false, 'disconnected' + (e.reason ? `: ${e.reason}` : ''));
+  };
 }
 
 function onEvent(e) {

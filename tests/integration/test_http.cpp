@@ -179,6 +179,18 @@ BOOST_AUTO_TEST_CASE(the_listeners_limits_at_and_past_their_values) {
   BOOST_REQUIRE_EQUAL(::write(slow, half.data(), half.size()), static_cast<ssize_t>(half.size()));
   BOOST_CHECK_NE(ms_until_closed(slow, 3000), -1);
   ::close(slow);
+  // HEAD: the header (with the GET's length) and no body, so keep-alive framing holds.
+  int head = raw_connect(port);
+  const std::string ask = "HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  BOOST_REQUIRE_EQUAL(::write(head, ask.data(), ask.size()), static_cast<ssize_t>(ask.size()));
+  std::string got;
+  char buf[1024];
+  for (ssize_t n; (n = ::read(head, buf, sizeof(buf))) > 0;)
+    got.append(buf, static_cast<size_t>(n));
+  ::close(head);
+  BOOST_CHECK(got.find("200 OK") != std::string::npos);
+  BOOST_CHECK(got.find("Content-Length: 3") != std::string::npos);
+  BOOST_CHECK_EQUAL(got.substr(got.find("\r\n\r\n") + 4), "");
   // The TCP side never noticed.
   BOOST_CHECK(eng.connect()->open("still", "EUR").ok());
 }
