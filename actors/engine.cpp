@@ -5,6 +5,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/audit_actor.hpp"
 #include "actors/clearing_registry.hpp"
 #include "actors/publisher.hpp"
 #include "actors/snapshot_actor.hpp"
@@ -22,11 +23,13 @@ const caf::actor& routing::target_for(const protocol::request_view& req) const {
       return registry;
     case op_kind::snapshot:
       return snapshotter;
+    case op_kind::audit:
+      return auditor;
     case op_kind::balance:
       if (ledger::is_reserved_account(req.account))
         return registry;
       return shard_for(req.account);
-    default:  // txn, open, block, unblock (hello never reaches the engine)
+    default:  // txn, open, block, unblock, history (hello never reaches the engine)
       return shard_for(req.account);
   }
 }
@@ -41,6 +44,8 @@ engine::engine(caf::actor_system& sys, engine_options opts, engine_seed seed)
                                 std::to_string(opts.shards));
   seed.accounts.resize(opts.shards);
   seed.partner_spill.resize(opts.shards);
+  if (seed.history.size() != opts.shards)
+    seed.history.assign(opts.shards, ledger::history_book{opts.shard.history});
   ids_->reserve(seed.ids.size());
   for (auto& [key, entry] : seed.ids)
     ids_->put(key, std::move(entry));
@@ -48,6 +53,11 @@ engine::engine(caf::actor_system& sys, engine_options opts, engine_seed seed)
   // Handles are filled before any request can arrive; actors read them only in handlers.
   routes_->snapshotter = sys.spawn<snapshot_actor>(std::move(opts.snapshot));
   routes_->timers = sys.spawn<timer_relay>();
+  // Detached when it has a store: appends block on Redis.
+  if (opts.audit)
+    routes_->auditor = sys.spawn<audit_actor, caf::detached>(opts.audit, opts.metrics, opts.log);
+  else
+    routes_->auditor = sys.spawn<audit_actor>(nullptr, opts.metrics, opts.log);
   routes_->events = std::make_shared<event_gate>(opts.max_queued_events);
   opts.events.metrics = opts.metrics;
   opts.settlement.metrics = opts.metrics;
@@ -65,6 +75,7 @@ engine::engine(caf::actor_system& sys, engine_options opts, engine_seed seed)
     s.opts = opts.shard;
     s.accounts = std::move(seed.accounts[i]);
     s.partner_spill = std::move(seed.partner_spill[i]);
+    s.history = std::move(seed.history[i]);
     s.metrics = opts.metrics;
     caf::actor_config acfg{&sys.middleman().backend()};
     routes_->ledger_shards.push_back(sys.spawn_impl<ledger_shard, caf::no_spawn_options>(acfg, std::move(s)));
@@ -92,6 +103,7 @@ std::vector<caf::actor> engine::stop_order() const {
   all.push_back(routes_->registry);
   all.push_back(routes_->publisher);
   all.push_back(routes_->snapshotter);
+  all.push_back(routes_->auditor);
   return all;
 }
 

@@ -9,7 +9,10 @@
 
 #include <caf/actor_system.hpp>
 
+#include <functional>
+
 #include "actors/ledger_shard.hpp"
+#include "persistence/audit_stream.hpp"
 #include "actors/publisher.hpp"
 #include "actors/routing.hpp"
 #include "actors/settlement_actor.hpp"
@@ -24,6 +27,7 @@ namespace settle::actors {
 struct engine_seed {
   std::vector<ledger_shard::account_map> accounts;  // per shard, or empty
   std::vector<ledger::partner_spill> partner_spill; // per shard, or empty
+  std::vector<ledger::history_book> history;        // per shard, or empty (none kept)
   ledger::id_map ids;
   std::map<std::pair<std::string, ledger::currency_code>, ledger::clearing_account> clearing;
   ledger::settlement_book settlement;  // folded from the settlement stream
@@ -44,6 +48,8 @@ struct engine_options {
   bool publish_all_partners = false;  // totals published even when unfollowed (Redis)
   int64_t max_queued_events = 1'000'000;  // on their way to the publisher (event_gate)
   settlement_options settlement;  // partner settlement (store null: refused)
+  std::shared_ptr<persistence::audit_store> audit;  // null: admin ops are not audited
+  std::function<void(const std::string&)> log;      // the auditor's failures
   /// Counted here for /metrics (accounts, subscribers, alerts firing); null: not counted.
   std::shared_ptr<metrics::engine_metrics> metrics;
 };

@@ -46,7 +46,8 @@ ledger_shard::ledger_shard(caf::actor_config& cfg, ledger_shard_setup s)
       limits_{s.opts.max_amount},
       accounts_(std::move(s.accounts)),
       partner_spill_(std::move(s.partner_spill)),
-      metrics_(std::move(s.metrics)) {
+      metrics_(std::move(s.metrics)),
+      history_(std::move(s.history)) {
   if (metrics_)
     metrics_->accounts.fetch_add(static_cast<int64_t>(accounts_.size()));
   open_.shard = index_;
@@ -171,6 +172,11 @@ void ledger_shard::sweep_ids() {
     size_t stripe = index_ + step * (sweep_next_ % mine);
     ids_->expire(now_s, opts_.id_retention_s, stripe, ids_->stripes());  // just this one
   }
+  // History expires in one pass over the shard's accounts once per sweep interval.
+  if (now_s - history_expired_s_ >= static_cast<int64_t>(interval_s)) {
+    history_expired_s_ = now_s;
+    history_.expire(now_s * 1000);
+  }
   later(std::chrono::seconds(1), caf::make_message(sweep_atom::value));
 }
 
@@ -244,6 +250,8 @@ void ledger_shard::handle(held_batch& b, uint32_t i, const ledger::id_hash& key)
       return on_open(b, i);
     case op_kind::balance:
       return on_balance(b, i);
+    case op_kind::history:
+      return on_history(b, i);
     case op_kind::block:
     case op_kind::unblock:
       return on_status(b, i);
@@ -290,6 +298,7 @@ uint64_t ledger_shard::wait_chunk() const {
 void ledger_shard::append(const persistence::record_view& rec) {
   if (watching())
     note_change(rec);
+  history_.add(rec);  // undone with its account (undo)
   if (!journal_)
     return;
   persistence::append_record(open_.bytes, rec);
@@ -452,33 +461,13 @@ void ledger_shard::undo_from(uint64_t first, const std::string& why) {
   }
 }
 
-void ledger_shard::undo(item& it, const std::string& why) {
-  if (it.then == follow_up::barrier) {  // what it waited for is undone: nothing to wait for
-    it.promise.deliver(true);
-    return;
-  }
-  const protocol::request_view* r = it.batch != nullptr ? &it.batch->requests[it.index] : nullptr;
-  std::string_view account = r != nullptr ? r->account : std::string_view{it.xfer->req.account};
-  if (it.effects & account_created) {
-    accounts_.erase(accounts_.find(ledger::key(account)));
-    if (metrics_)
-      metrics_->accounts.fetch_sub(1, std::memory_order_relaxed);
-  } else if (it.effects & account_changed) {
-    auto acc = accounts_.find(ledger::key(account));
-    SETTLE_ASSERT(acc != accounts_.end(), "undo of a change to a missing account");
-    acc->second = it.before;
-  }
-  if ((it.effects & second_changed) && r != nullptr) {
-    auto acc = accounts_.find(ledger::key(r->to));
-    SETTLE_ASSERT(acc != accounts_.end(), "undo of a change to a missing transfer target");
-    acc->second = it.before2;
-  }
-  if (r != nullptr && (it.effects & id_reserved)) {
-    auto key = ledger::hash_id(ledger::id_namespace(*r), r->id);
+void ledger_shard::undo_ids(const item& it, const protocol::request_view& r) {
+  if (it.effects & id_reserved) {
+    auto key = ledger::hash_id(ledger::id_namespace(r), r.id);
     ids_->with(key, [&](ledger::id_store::map& m) { m.erase(key); });
   }
-  if (r != nullptr && (it.effects & (ref_marked | tombstone_left))) {
-    auto key = ledger::hash_id(r->partner, r->ref);
+  if (it.effects & (ref_marked | tombstone_left)) {
+    auto key = ledger::hash_id(r.partner, r.ref);
     ids_->with(key, [&](ledger::id_store::map& m) {
       auto e = m.find(key);
       if (e == m.end())
@@ -489,6 +478,34 @@ void ledger_shard::undo(item& it, const std::string& why) {
         e->second.rolled_back = false;
     });
   }
+}
+
+void ledger_shard::undo(item& it, const std::string& why) {
+  if (it.then == follow_up::barrier) {  // what it waited for is undone: nothing to wait for
+    it.promise.deliver(true);
+    return;
+  }
+  const protocol::request_view* r = it.batch != nullptr ? &it.batch->requests[it.index] : nullptr;
+  std::string_view account = r != nullptr ? r->account : std::string_view{it.xfer->req.account};
+  if (it.effects & account_created) {
+    accounts_.erase(accounts_.find(ledger::key(account)));
+    history_.forget(account);
+    if (metrics_)
+      metrics_->accounts.fetch_sub(1, std::memory_order_relaxed);
+  } else if (it.effects & account_changed) {
+    auto acc = accounts_.find(ledger::key(account));
+    SETTLE_ASSERT(acc != accounts_.end(), "undo of a change to a missing account");
+    acc->second = it.before;
+    history_.undo_after(account, it.before.version);
+  }
+  if ((it.effects & second_changed) && r != nullptr) {
+    auto acc = accounts_.find(ledger::key(r->to));
+    SETTLE_ASSERT(acc != accounts_.end(), "undo of a change to a missing transfer target");
+    acc->second = it.before2;
+    history_.undo_after(r->to, it.before2.version);
+  }
+  if (r != nullptr)
+    undo_ids(it, *r);
   switch (it.then) {
     case follow_up::transfer_debit:
     case follow_up::transfer_refused:

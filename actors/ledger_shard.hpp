@@ -23,6 +23,7 @@
 #include "ledger/account_rules.hpp"
 #include "ledger/apply.hpp"
 #include "ledger/decide.hpp"
+#include "ledger/history.hpp"
 #include "ledger/id_store.hpp"
 #include "ledger/partner_marks.hpp"
 #include "persistence/journal.hpp"
@@ -40,6 +41,7 @@ struct ledger_shard_options {
   uint32_t journal_retry_ms = 100;  // a committed transfer's credit is retried this often
   uint32_t transfer_answer_ms = 1000;  // a transfer still under way this long is answered
                                        // `unavailable` (it goes on; a retry learns the end)
+  ledger::history_limits history;  // what each account's history keeps
 };
 
 /// What the shard is built with.
@@ -52,6 +54,7 @@ struct ledger_shard_setup {
   ledger::account_map accounts;  // recovered
   ledger::partner_spill partner_spill;  // recovered partner marks beyond the accounts' bits
   std::shared_ptr<metrics::engine_metrics> metrics;  // accounts counted here (null: not)
+  ledger::history_book history;  // recovered (its limits are the shard's)
 };
 
 /// The actor. Sessions send request_batch messages and get reply_batch messages back; tools
@@ -169,6 +172,8 @@ private:
   /// Undoes every item waiting for chunk `first` or later, newest first.
   void undo_from(uint64_t first, const std::string& why);
   void undo(item& it, const std::string& why);
+  /// The id store's part of an undo: the id reserved, the bet marked or the tombstone left.
+  void undo_ids(const item& it, const protocol::request_view& r);
   void deliver(item& it, reply r);
   void deliver_to(const caf::actor& session, const caf::response_promise& promise, reply r);
   void send_replies();
@@ -196,6 +201,8 @@ private:
   void on_open(held_batch& b, uint32_t i);
   void on_status(held_batch& b, uint32_t i);
   void on_balance(held_batch& b, uint32_t i);
+  /// The account's recent changes (shard_history.cpp).
+  void on_history(held_batch& b, uint32_t i);
   /// A refusal queued behind the journal, with the account's balance when it exists.
   void refuse(held_batch& b, uint32_t i, protocol::error_code code, std::string message);
   /// A refusal or a duplicate, queued behind the journal.
@@ -283,6 +290,8 @@ private:
   ledger::partner_spill partner_spill_;
   std::shared_ptr<metrics::engine_metrics> metrics_;  // null: nothing counted
   ledger::partner_bit_memo partner_bits_;
+  ledger::history_book history_;  // the accounts' recent changes
+  int64_t history_expired_s_ = 0;
 
   // Balance events: watched accounts (with how many subscriptions name each), and the events
   // and watch replies waiting for their chunk to be durable, in journal order.

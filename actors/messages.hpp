@@ -42,6 +42,7 @@ using dump_atom = caf::atom_constant<caf::atom("dump")>;         // tests: a sha
 using gate_atom = caf::atom_constant<caf::atom("gate")>;         // settlement -> shards
 using barrier_atom = caf::atom_constant<caf::atom("barrier")>;   // settlement -> shards: close
 using settle_tick_atom = caf::atom_constant<caf::atom("settletik")>;  // settlement: due closes
+using audit_atom = caf::atom_constant<caf::atom("audit")>;       // session -> auditor: an entry
 
 /// Requests a session hands to one shard in one message, with what keeps their bytes alive.
 struct request_batch {
@@ -147,6 +148,7 @@ struct event_batch {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::protocol::request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::protocol::response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::protocol::audit_entry)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::persistence::durability)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::ledger::clearing_delta)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(settle::actors::request_batch)

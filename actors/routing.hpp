@@ -48,6 +48,7 @@ struct routing {
   caf::actor timers;                      // delivers the shards' delayed messages
   caf::actor publisher;                   // subscriptions and their events
   caf::actor settlement;                  // partner settlement ops, closes, gates
+  caf::actor auditor;                     // the audit stream: admin ops, and `audit`
   std::shared_ptr<event_gate> events;     // bounds what is on its way to the publisher
 
   const caf::actor& shard_for(std::string_view account) const {

@@ -150,9 +150,19 @@ protocol::response settlement_actor::on_contract(const protocol::request& req) c
   }
   a->period = p->statements.size() + 1;
   a->from_unix_ms = p->schedule->open_since_unix_ms();
+  std::vector<ledger::period_totals> live;
   if (auto it = live_.own.find(req.partner); it != live_.own.end())
-    for (const auto& [currency, t] : it->second)
+    for (const auto& [currency, t] : it->second) {
       a->live.push_back(totals_of(t));
+      live.push_back(t);
+    }
+  // What a close now would make of it (before carry-in); absent while a rate is missing.
+  if (auto line = book_.line_of(req.partner, wall_clock_ms(), live); line.done) {
+    a->has_live_share = true;
+    a->live_ggr_settlement = line.done->ggr_settlement;
+    a->live_share = ledger::share_of(a->live_ggr_settlement,
+                                     p->schedule->in_force().share_bps);
+  }
   a->suspended = p->suspended;
   return answer(req, std::move(a));
 }

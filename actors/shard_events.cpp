@@ -40,6 +40,9 @@ void ledger_shard::note_change(const persistence::record_view& rec) {
   e.has_txn = true;
   e.txn = std::string{rec.txn_id};
   e.amount = rec.amount;
+  e.partner = std::string{rec.partner};
+  e.round = std::string{rec.round};
+  e.game = std::string{rec.game};
   switch (rec.type) {
     case record_type::open:
       e.change = "open";

@@ -65,11 +65,19 @@ void start_logging(const config::engine_config& cfg) {
                  "or add [[auth.tokens]])");
 }
 
+settle::ledger::history_limits history_limits_from(const config::engine_config& cfg) {
+  settle::ledger::history_limits h;
+  h.retention_ms = static_cast<int64_t>(cfg.history_retention_s) * 1000;
+  h.max_per_account = cfg.history_retention_s == 0 ? 0 : cfg.history_max_per_account;
+  return h;
+}
+
 settle::actors::engine_options engine_options_from(const config::engine_config& cfg) {
   settle::actors::engine_options o;
   o.shards = cfg.shards;
   o.shard.max_amount = cfg.max_amount;
   o.shard.id_retention_s = static_cast<int64_t>(cfg.id_retention_s);
+  o.shard.history = history_limits_from(cfg);
   o.shard.partner_flush_interval_us = cfg.partner_flush_interval_us;
   o.shard.max_pending = cfg.max_shard_queue;
   o.events.max_subscriptions = cfg.events_max_subscriptions;
@@ -118,6 +126,7 @@ settle::persistence::durable_store_options store_options_from(
   o.address.timeout_ms = std::max<uint32_t>(cfg.journal_deadline_ms, 5000);
   o.snapshot_interval_s = cfg.snapshot_interval_s;
   o.id_retention_s = static_cast<int64_t>(cfg.id_retention_s);
+  o.history = history_limits_from(cfg);
   o.stop_at_last_good = cfg.recover_to_last_good_batch;
   o.publish_events = cfg.events_redis_publish;
   o.log = [](const std::string& line) { spdlog::info("{}", line); };
@@ -157,6 +166,7 @@ std::unique_ptr<settle::persistence::durable_store> open_store(
   auto store = std::make_unique<settle::persistence::durable_store>(
       store_options_from(cfg, std::move(metrics)));
   seed = seed_from(store->take_image());
+  seed.history = store->load_history();
   return store;
 }
 
@@ -205,6 +215,10 @@ void attach_store(settle::actors::engine_options& eng_opts,
   if (!store)
     return;
   eng_opts.settlement.store = std::move(settlement);
+  // Never trimmed: snapshots trim only the journal's shard streams.
+  eng_opts.audit = settle::persistence::make_redis_audit_store(
+      store->address(), store->journal_stream_prefix() + "audit");
+  eng_opts.log = [](const std::string& line) { spdlog::warn("{}", line); };
   eng_opts.settlement.journal_hold = store->journal_hold();
   eng_opts.journal = store->writer();
   eng_opts.snapshot = [store](auto done) { store->request_snapshot(std::move(done)); };

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "client/query_output.hpp"
 #include "client/settlement_json.hpp"
 #include "client/settlement_output.hpp"
 
@@ -133,6 +134,10 @@ std::string to_json(const protocol::response& r) {
     case op_kind::subscribe:
       num("subscription", r.subscription);
       break;
+    case op_kind::history:
+    case op_kind::audit:
+      out += query_json_fields(r);
+      break;
     default:  // settlement ops: above
       break;
   }
@@ -184,6 +189,9 @@ std::string to_text(const protocol::response& r) {
     case op_kind::statements: case op_kind::statement: case op_kind::fx_set: case op_kind::fx:
     case op_kind::topup: case op_kind::suspend: case op_kind::resume: case op_kind::reconcile:
       return settlement_text(r);
+    case op_kind::history:
+    case op_kind::audit:
+      return query_text(r);
   }
   return "ok";
 }

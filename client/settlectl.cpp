@@ -158,6 +158,8 @@ struct commands {
   CLI::App* unblock = nullptr;
   CLI::App* snapshot = nullptr;
   CLI::App* watch = nullptr;
+  CLI::App* history = nullptr;
+  CLI::App* audit = nullptr;
 };
 
 /// Adds the request subcommands (all but watch), whose fields go into `req` (`kind` for txn).
@@ -194,6 +196,15 @@ void add_request_commands(CLI::App& app, protocol::request& req, std::string& ki
   c.unblock->add_option("ACCOUNT", req.account, "account id")->required();
   c.snapshot = app.add_subcommand(
       "snapshot", "write a snapshot now and trim the journal behind it (admin)");
+  c.history = app.add_subcommand("history", "show an account's recent changes, newest first");
+  c.history->add_option("ACCOUNT", req.account, "player account")->required();
+  c.history->add_option("--limit", req.limit, "at most this many (1..1000, default 100)");
+  c.history->add_option("--before-version", req.before_version,
+                        "only changes before this account version (the next page)");
+  c.history->add_option("--partner", req.partner, "only this partner's changes");
+  c.audit = app.add_subcommand("audit", "show the admin ops on the audit stream (admin)");
+  c.audit->add_option("--limit", req.limit, "at most this many (1..1000, default 100)");
+  c.audit->add_option("--before", req.before, "only entries older than this entry id");
 }
 
 /// Adds the watch subcommand, whose options go into `wopt`.
@@ -227,6 +238,8 @@ int complete_request(const commands& c, const std::string& kind, const watch_opt
   if (c.block->parsed()) req.op = protocol::op_kind::block;
   if (c.unblock->parsed()) req.op = protocol::op_kind::unblock;
   if (c.snapshot->parsed()) req.op = protocol::op_kind::snapshot;
+  if (c.history->parsed()) req.op = protocol::op_kind::history;
+  if (c.audit->parsed()) req.op = protocol::op_kind::audit;
   if (c.watch->parsed()) {
     if (wopt.accounts.empty() && wopt.partners.empty() && !wopt.all)
       return usage_error("watch needs at least one --account, --partner or --all");

@@ -105,6 +105,10 @@ void contract_json(json_fields& j, const protocol::settlement_answer& a) {
     totals_json(e, t);
   });
   j.boolean("suspended", a.suspended);
+  if (a.has_live_share) {
+    j.num("live_ggr_settlement", a.live_ggr_settlement);
+    j.num("live_share", a.live_share);
+  }
 }
 
 void statement_json(json_fields& j, const protocol::settlement_answer& a) {

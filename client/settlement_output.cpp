@@ -66,6 +66,10 @@ std::string contract_text(const protocol::response& r, const settlement_answer& 
     f.emplace_back("credit_remaining", fmt::format("{} {} (minor units)", a.credit_remaining,
                                                    c.currency));
   f.emplace_back("suspended", a.suspended ? "yes (bets refused)" : "no");
+  if (a.has_live_share)
+    f.emplace_back("share so far", fmt::format("{} {} of GGR {} (open period, before carry-in)",
+                                               a.live_share, c.currency,
+                                               a.live_ggr_settlement));
   std::string out =
       fmt::format("contract of {}, revision {}\n{}", r.partner, a.revision, format_fields(f));
   out += fmt::format("open period {} since {} (live totals, minor units):\n", a.period,

@@ -114,6 +114,7 @@ void add_environment_token(engine_config& out) {
     token_entry t;
     t.token = admin;
     t.granted_role = protocol::role::admin;
+    t.name = "env-admin";
     out.tokens.push_back(std::move(t));
   }
 }

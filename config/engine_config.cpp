@@ -2,6 +2,7 @@
 // address parsers the table's rows use.
 #include "config/engine_config.hpp"
 
+#include <cstdio>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -56,6 +57,8 @@ void check_setting(const setting& s, const engine_config& c) {
 void check_tokens(const std::vector<token_entry>& tokens) {
   std::set<std::string> seen;
   for (const auto& t : tokens) {
+    if (!t.name.empty() && !protocol::valid_account_id(t.name))
+      bad("token", "a token's name is 1..64 bytes of [A-Za-z0-9._:-], got '" + t.name + "'");
     if (t.token.empty() || t.token.size() > 256)
       bad("token", "tokens are 1..256 bytes");
     if (!seen.insert(t.token).second)
@@ -126,6 +129,20 @@ bool parse_redis_address(const std::string& text, redis_endpoint& out, std::stri
   out.host = text.substr(0, colon);
   out.port = static_cast<uint16_t>(std::stoul(port_text));
   return true;
+}
+
+std::string token_name(const token_entry& t) {
+  if (!t.name.empty())
+    return t.name;
+  uint32_t h = 2166136261u;  // FNV-1a: a stable, short tag; not a secret's protection
+  for (unsigned char ch : t.token)
+    h = (h ^ ch) * 16777619u;
+  char tag[9];
+  std::snprintf(tag, sizeof tag, "%08x", h);
+  std::string out{protocol::to_string(t.granted_role)};
+  if (!t.partner.empty())
+    out += ":" + t.partner;
+  return out + "-" + tag;
 }
 
 void validate(const engine_config& c) {

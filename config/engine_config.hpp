@@ -18,7 +18,13 @@ struct token_entry {
   std::string token;
   protocol::role granted_role = protocol::role::viewer;
   std::string partner;  // only for role::partner
+  std::string name;     // who, in the audit stream ("" = token_name's default)
 };
+
+/// The name the audit stream records for `t`: its configured name, else its role (and
+/// partner) and 8 hex digits of a hash of the token, so two tokens of one role differ and
+/// the token itself is never written down.
+std::string token_name(const token_entry& t);
 
 /// One [[partners]] entry: a contract as contract_set takes it. At start the engine sets it
 /// (a new revision) unless the partner's newest contract already has these terms.
@@ -51,6 +57,9 @@ struct engine_config {
   uint32_t worker_threads = 1;       // CAF worker threads (clearing, registry, snapshots)
   int64_t max_amount = 1'000'000'000'000;  // largest amount of one transaction, minor units
   uint64_t id_retention_s = 7 * 24 * 3600; // how long transaction ids are remembered
+  uint64_t history_retention_s = 30 * 24 * 3600;  // how long account history is kept (the
+                                                  // journal is kept as long for it)
+  uint32_t history_max_per_account = 1000;  // newest changes kept per account
   uint32_t partner_flush_interval_us = 1000;  // ledger shards push partner deltas this often
   uint32_t max_shard_queue = 100000;  // answers waiting for the journal in one shard before
                                       // `overloaded`

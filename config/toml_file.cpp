@@ -122,7 +122,7 @@ token_entry read_token(const toml::value& entry, const std::string& name) {
   if (!entry.is_table())
     bad(name, "expected a table with token, role and (for partners) partner");
   const auto& t = entry.as_table();
-  check_keys(t, name, {"token", "role", "partner"});
+  check_keys(t, name, {"token", "role", "partner", "name"});
   token_entry tok;
   std::string role_text;
   if (!read_string(t, name, "token", tok.token))
@@ -131,6 +131,7 @@ token_entry read_token(const toml::value& entry, const std::string& name) {
     bad(name + ".role", "missing");
   if (!protocol::parse(role_text, tok.granted_role))
     bad(name + ".role", "unknown role '" + role_text + "' (admin, partner, viewer)");
+  read_string(t, name, "name", tok.name);
   bool has_partner = read_string(t, name, "partner", tok.partner);
   if (tok.granted_role == protocol::role::partner && !has_partner)
     bad(name + ".partner", "missing (required for role \"partner\")");

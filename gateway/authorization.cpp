@@ -43,7 +43,8 @@ error_code authorize(const session_identity& who, const protocol::request_view& 
   bool reserved = req.account.starts_with("house:") || req.account.starts_with("partner:");
   if (who.granted_role == role::viewer) {
     if (req.op == op_kind::balance || req.op == op_kind::partner ||
-        req.op == op_kind::subscribe || req.op == op_kind::unsubscribe)
+        req.op == op_kind::subscribe || req.op == op_kind::unsubscribe ||
+        req.op == op_kind::history)
       return error_code::none;
     return forbid(why, "viewer tokens are read-only");
   }
@@ -78,6 +79,13 @@ error_code authorize(const session_identity& who, const protocol::request_view& 
           return forbid(why, "partner tokens may only follow player accounts");
       return error_code::none;
     case op_kind::unsubscribe:
+      return error_code::none;
+    case op_kind::history:
+      // Its own partner's changes of player accounts (the session sets the filter).
+      if (reserved)
+        return forbid(why, "partner tokens may only read the history of player accounts");
+      if (!req.partner.empty() && req.partner != who.partner)
+        return forbid(why, "this token may only read partner '" + who.partner + "' changes");
       return error_code::none;
     case op_kind::contract:
     case op_kind::statements:

@@ -16,6 +16,7 @@ struct session_identity {
   bool authenticated = false;
   protocol::role granted_role = protocol::role::viewer;
   std::string partner;  // role::partner only
+  std::string name;     // config::token_name: who, in the audit stream
 };
 
 /// Token -> role table built from the configuration.

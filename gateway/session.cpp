@@ -6,11 +6,14 @@
 #include <caf/io/all.hpp>
 #include <caf/io/network/native_socket.hpp>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "actors/audit_actor.hpp"
 #include "gateway/answer_metrics.hpp"
+#include "gateway/audit_note.hpp"
 #include "gateway/transfer_order.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/frame.hpp"
@@ -100,6 +103,7 @@ void handle_hello(caf::io::broker* self, caf::io::connection_handle hdl, session
   st.identity.authenticated = true;
   st.identity.granted_role = entry->granted_role;
   st.identity.partner = entry->partner;
+  st.identity.name = config::token_name(*entry);
   protocol::response resp;
   resp.op = op_kind::hello;
   resp.rid = req.rid;
@@ -156,7 +160,8 @@ void send_single(const session_env& env, protocol::request req, bool tracked, ui
   auto rid = req.rid;
   const auto kind = req.kind;
   const int64_t sent_ns = env.ctx->metrics ? steady_ns() : 0;
-  auto done = [env, kind, sent_ns](const protocol::response& resp) {
+  std::function<void(const protocol::response&)> done = [env, kind, sent_ns](
+                                                            const protocol::response& resp) {
     --env.st->in_flight;
     if (env.st->closing)
       return;
@@ -166,6 +171,21 @@ void send_single(const session_env& env, protocol::request req, bool tracked, ui
     if (!env.st->transfers.empty())
       finish_transfer(env, resp.rid);
   };
+  if (actors::is_audited(op) && env.ctx->routes->auditor) {
+    // The answer waits until the audit stream holds the op (or could not store it: logged).
+    auto subject = audit_subject_of(req);
+    auto inner = std::move(done);
+    done = [env, subject, inner](const protocol::response& resp) {
+      if (env.st->closing) {
+        --env.st->in_flight;
+        return;
+      }
+      auto entry = audit_entry_for(env.st->identity, subject, resp.error, resp.message);
+      env.self->request(env.ctx->routes->auditor, caf::infinite, actors::audit_atom::value,
+                        std::move(entry))
+          .then([=](bool) { inner(resp); }, [=](caf::error&) { inner(resp); });
+    };
+  }
   const auto& target = env.ctx->routes->target_for(protocol::view_of(req));
   env.self->request(target, caf::infinite, std::move(req))
       .then([=](protocol::response& resp) { done(resp); },
@@ -221,6 +241,15 @@ void route(const session_env& env, const protocol::request_view& req) {
   const auto& routes = *env.ctx->routes;
   if (req.op == op_kind::subscribe || req.op == op_kind::unsubscribe)
     return send_subscription(env, req);
+  if (actors::is_audited(req.op))  // answered once the audit stream holds it
+    return send_single(env, protocol::to_request(req), false, 0);
+  if (req.op == op_kind::history || req.op == op_kind::audit) {
+    auto owned = protocol::to_request(req);
+    // A partner token sees only its own partner's changes (authorize checked any filter).
+    if (env.st->identity.granted_role == protocol::role::partner)
+      owned.partner = env.st->identity.partner;
+    return send_single(env, std::move(owned), false, 0);
+  }
   const bool to_shard = req.op != op_kind::partner && req.op != op_kind::snapshot &&
                         !protocol::is_settlement_op(req.op) &&
                         !(req.op == op_kind::balance && ledger::is_reserved_account(req.account));
@@ -272,6 +301,13 @@ inline bool admissible(const session_env& env, const protocol::request_view& req
                        std::string& why) {
   auto allowed = authorize(env.st->identity, req, why);
   if (allowed != error_code::none) {
+    if (actors::is_audited(req.op) && env.st->identity.authenticated &&
+        env.ctx->routes->auditor) {  // a refused attempt is audited too (nothing happened)
+      auto entry = audit_entry_for(env.st->identity, audit_subject_of(protocol::to_request(req)),
+                                   allowed, why);
+      // Anonymous: the auditor's answer (stored or not) must not come back here.
+      caf::anon_send(env.ctx->routes->auditor, actors::audit_atom::value, std::move(entry));
+    }
     refuse(env, req, allowed, why);
     return false;
   }

@@ -222,6 +222,8 @@ record_view txn_record(const request_view& r, uint64_t fp, const verdict& v, int
   rec.id_namespace = id_namespace(r);
   rec.partner = r.partner;
   rec.ref = r.ref;
+  rec.round = r.round;
+  rec.game = r.game;
   rec.fingerprint = fp;
   rec.amount = v.amount;
   rec.balance_after = v.balance;

@@ -45,6 +45,7 @@ struct journal_record {
   std::string partner;       // bets, wins, rollbacks: whose clearing account takes the other leg
   std::string ref;           // rollbacks: the bet id
   std::string to;            // transfers: the other account (target; the source for credits)
+  std::string round, game;   // bets, wins, rollbacks: as sent (history shows them)
   uint64_t fingerprint = 0;  // of the request, for idempotent retries
   int64_t amount = 0;        // signed change of the account's balance (0 for notes)
   int64_t balance_after = 0;
@@ -63,6 +64,7 @@ struct record_view {
   protocol::txn_kind kind = protocol::txn_kind::bet;
   protocol::txn_status outcome = protocol::txn_status::applied;
   std::string_view txn_id, id_namespace, partner, ref, to;
+  std::string_view round, game;
   uint64_t fingerprint = 0;
   int64_t amount = 0;
   int64_t balance_after = 0;

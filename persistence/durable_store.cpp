@@ -4,8 +4,11 @@
 #include <future>
 #include <stdexcept>
 
+#include "base/wall_clock.hpp"
 #include "ledger/stable_hash.hpp"
+#include "persistence/history_scan.hpp"
 #include "persistence/journal_batch.hpp"
+#include "persistence/redis_connection.hpp"
 
 namespace settle::persistence {
 
@@ -173,6 +176,21 @@ void durable_store::request_snapshot(std::function<void(bool, std::string)> done
   wake_.notify_all();
 }
 
+std::vector<ledger::history_book> durable_store::load_history() {
+  auto t0 = clock_type::now();
+  redis_connection conn{opts_.address};
+  auto out = scan_history(conn, opts_.journal.stream_prefix, opts_.shards, opts_.history,
+                          wall_clock_ms(), wall_clock_offset_ms().load());
+  size_t changes = 0, accounts = 0;
+  for (const auto& book : out) {
+    changes += book.changes();
+    accounts += book.accounts();
+  }
+  opts_.log("history: " + std::to_string(changes) + " changes of " + std::to_string(accounts) +
+            " accounts read from the journal in " + fixed1(ms_since(t0)) + " ms");
+  return out;
+}
+
 std::string durable_store::take_snapshot() {
   try {
     auto t0 = clock_type::now();
@@ -181,8 +199,12 @@ std::string durable_store::take_snapshot() {
     lo.stream_prefix = opts_.journal.stream_prefix;
     auto img = load_image(opts_.address, opts_.shards, lo, report);
     expire_ids(img, unix_ms() / 1000, opts_.id_retention_s);
-    auto bytes = write_snapshot(opts_.address, img, opts_.journal.stream_prefix,
-                                journal_hold_->load());
+    // The journal is kept for partner settlement's open periods and for account history.
+    const int64_t keep_from = std::min(journal_hold_->load(),
+                                       opts_.history.max_per_account == 0
+                                           ? INT64_MAX
+                                           : unix_ms() - opts_.history.retention_ms);
+    auto bytes = write_snapshot(opts_.address, img, opts_.journal.stream_prefix, keep_from);
     size_t accounts = 0;
     for (const auto& shard : img.accounts)
       accounts += shard.size();

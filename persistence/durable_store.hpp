@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "ledger/history.hpp"
 #include "persistence/durable_image.hpp"
 #include "persistence/redis_event_publisher.hpp"
 #include "persistence/redis_journal.hpp"
@@ -33,6 +34,7 @@ struct durable_store_options {
   redis_event_options events;       // channels, queue, timeouts (address filled in)
   uint32_t snapshot_interval_s = 300;  // 0: only on request
   int64_t id_retention_s = 7 * 24 * 3600;
+  ledger::history_limits history;  // the journal is kept history.retention_ms for it
   bool stop_at_last_good = false;
   std::function<void(const std::string&)> log = [](const std::string&) {};
 };
@@ -50,6 +52,9 @@ public:
 
   /// The recovered image (moved out; call once, before the engine starts).
   durable_image take_image();
+  /// Per shard, the accounts' history rebuilt from the journal of the last
+  /// history.retention_ms (call once, before the engine starts; persistence/history_scan).
+  std::vector<ledger::history_book> load_history();
   std::shared_ptr<redis_journal_writer> writer() const { return writer_; }
   /// The Redis Pub/Sub publisher fed by the writer; null when publish_events is off.
   std::shared_ptr<redis_event_publisher> event_publisher() const { return publisher_; }
@@ -59,6 +64,7 @@ public:
   /// reads open periods from the journal; its actor moves the hold as periods close).
   std::shared_ptr<std::atomic<int64_t>> journal_hold() const { return journal_hold_; }
   const redis_address& address() const { return opts_.address; }
+  const std::string& journal_stream_prefix() const { return opts_.journal.stream_prefix; }
   /// Starts the snapshot thread (periodic, and on request).
   void start_snapshots();
   /// Asks for a snapshot now; `done(ok, message)` runs on the snapshot thread when it is

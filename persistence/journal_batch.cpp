@@ -3,13 +3,16 @@
 #include <msgpack.hpp>
 
 #include "ledger/content_hash.hpp"
+#include "protocol/msgpack_object.hpp"
 
 namespace settle::persistence {
 
 namespace {
 
 constexpr uint32_t format_version = 3;  // 2: typed records; 3: XXH3-64 seal
-constexpr size_t record_fields = 17;
+// 19 since round and game are journaled (history shows them); 17 is still read (they are "").
+constexpr size_t record_fields = 19;
+constexpr size_t record_fields_without_round = 17;
 constexpr size_t hash_bytes = 9;  // the checksum at the end: 0xcf and 8 bytes
 
 struct string_sink {
@@ -22,25 +25,14 @@ void pack_str(msgpack::packer<string_sink>& pk, std::string_view s) {
   pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
 }
 
-bool get(const msgpack::object& o, std::string& out) {
-  if (o.type != msgpack::type::STR)
-    return false;
-  out.assign(o.via.str.ptr, o.via.str.size);
-  return true;
-}
-
-template <class Int>
-bool get(const msgpack::object& o, Int& out) {
-  try {
-    out = o.as<Int>();
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
+template <class T>
+bool get(const msgpack::object& o, T& out) {
+  return protocol::detail::object_get(o, out);
 }
 
 bool decode_record(const msgpack::object& o, journal_record& r) {
-  if (o.type != msgpack::type::ARRAY || o.via.array.size != record_fields)
+  if (o.type != msgpack::type::ARRAY || (o.via.array.size != record_fields &&
+                                         o.via.array.size != record_fields_without_round))
     return false;
   const auto* f = o.via.array.ptr;
   uint8_t type = 0, status = 0, role = 0, kind = 0, outcome = 0;
@@ -49,7 +41,9 @@ bool decode_record(const msgpack::object& o, journal_record& r) {
             get(f[6], kind) && get(f[7], outcome) && get(f[8], r.txn_id) &&
             get(f[9], r.id_namespace) && get(f[10], r.partner) && get(f[11], r.ref) &&
             get(f[12], r.to) && get(f[13], r.fingerprint) && get(f[14], r.amount) &&
-            get(f[15], r.balance_after) && get(f[16], r.version_after);
+            get(f[15], r.balance_after) && get(f[16], r.version_after) &&
+            (o.via.array.size == record_fields_without_round ||
+             (get(f[17], r.round) && get(f[18], r.game)));
   if (!ok || type > static_cast<uint8_t>(record_type::txn) ||
       status > static_cast<uint8_t>(protocol::account_status::blocked) ||
       role > static_cast<uint8_t>(leg_role::transfer_refund) ||
@@ -81,6 +75,8 @@ record_view view_of(const journal_record& r) {
   v.partner = r.partner;
   v.ref = r.ref;
   v.to = r.to;
+  v.round = r.round;
+  v.game = r.game;
   v.fingerprint = r.fingerprint;
   v.amount = r.amount;
   v.balance_after = r.balance_after;
@@ -109,6 +105,8 @@ void append_record(std::string& out, const record_view& r) {
   pk.pack(r.amount);
   pk.pack(r.balance_after);
   pk.pack(r.version_after);
+  pack_str(pk, r.round);
+  pack_str(pk, r.game);
 }
 
 void begin_batch(std::string& out, uint32_t shard, uint64_t seq, uint64_t prev_hash,

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "protocol/msgpack_writer.hpp"
+#include "protocol/query_codec.hpp"
 #include "protocol/settlement_codec.hpp"
 
 namespace settle::protocol {
@@ -161,6 +162,8 @@ inline void write_op_fields(mp_writer& w, const request& r) {
     case op_kind::suspend:
     case op_kind::resume:
     case op_kind::reconcile:
+    case op_kind::history:  // and the query ops: encode_query_request
+    case op_kind::audit:
       w.map_header(2);
       return;
   }
@@ -171,6 +174,8 @@ inline void write_op_fields(mp_writer& w, const request& r) {
 void encode_request(const request& r, uint64_t rid, std::vector<char>& out) {
   if (is_settlement_op(r.op))
     return detail::encode_settlement_request(r, rid, out);
+  if (detail::is_query_op(r.op))
+    return detail::encode_query_request(r, rid, out);
   detail::write_frame(out, request_room(r), [&](mp_writer& w) {
     write_op_fields(w, r);
     kv(w, "op", to_string(r.op));

@@ -26,11 +26,11 @@ constexpr std::array<std::string_view, 23> error_names{
     "ref_mismatch",  "unknown_partner",   "overloaded",         "unavailable",
     "internal",      "rate_limited",      "partner_suspended",  "credit_exhausted",
     "fx_missing",    "unknown_period",    "no_contract"};
-constexpr std::array<std::string_view, 21> op_names{
+constexpr std::array<std::string_view, 23> op_names{
     "hello",     "open",       "txn",        "balance",      "partner",   "block",
     "unblock",   "snapshot",   "subscribe",  "unsubscribe",  "contract_set", "contract",
     "period_close", "statements", "statement", "fx_set",     "fx",        "topup",
-    "suspend",   "resume",     "reconcile"};
+    "suspend",   "resume",     "reconcile",  "history",      "audit"};
 constexpr std::array<std::string_view, 6> txn_names{"bet",     "win",      "rollback",
                                                     "deposit", "withdraw", "transfer"};
 constexpr std::array<std::string_view, 3> kind_names{"player", "partner", "house"};
@@ -97,6 +97,9 @@ void assign(request& out, const request_view& v) {
   copy_list(out.partners, v.partner_list);
   out.all = v.all;
   out.subscription = v.subscription;
+  out.limit = v.limit;
+  out.before_version = v.before_version;
+  out.before.assign(v.before);
   // The body was checked when `v` was decoded: decoding it again cannot fail.
   if (is_settlement_op(v.op) && !v.settlement_body.empty())
     out.settlement = detail::settlement_fields(v.settlement_body, v.op);
@@ -128,6 +131,9 @@ request_view view_of(const request& r) {
   v.to = r.to;
   v.all = r.all;
   v.subscription = r.subscription;
+  v.limit = r.limit;
+  v.before_version = r.before_version;
+  v.before = r.before;
   return v;
 }
 

@@ -49,15 +49,22 @@ enum class op_kind : uint8_t {
   hello, open, txn, balance, partner, block, unblock, snapshot, subscribe, unsubscribe,
   contract_set, contract, period_close, statements, statement, fx_set, fx, topup, suspend, resume,
   reconcile,
+  history, audit,  // docs/protocol.md "History and audit"
 };
 
 /// The last op: tables and tests cover 0..last_op_kind.
-constexpr op_kind last_op_kind = op_kind::reconcile;
+constexpr op_kind last_op_kind = op_kind::audit;
+/// The last of the settlement ops (contract_set .. reconcile).
+constexpr op_kind last_settlement_op = op_kind::reconcile;
 
 /// The partner settlement ops (docs/protocol.md "Settlement ops"), decoded off the hot path.
 constexpr bool is_settlement_op(op_kind op) {
-  return op >= op_kind::contract_set && op <= op_kind::reconcile;
+  return op >= op_kind::contract_set && op <= last_settlement_op;
 }
+
+/// The most changes or audit entries one `history` or `audit` answer carries (`limit`).
+constexpr uint32_t max_page_items = 1000;
+constexpr uint32_t default_page_items = 100;  // `limit` absent
 
 struct settlement_request;  // protocol/settlement.hpp
 struct settlement_answer;
@@ -120,6 +127,10 @@ struct request {
   bool all = false;
   // unsubscribe
   uint64_t subscription = 0;
+  // history (with account; partner: only that partner's changes), audit (with before)
+  uint32_t limit = 0;  // 0: absent (default_page_items)
+  uint64_t before_version = 0;  // 0: absent
+  std::string before;  // an audit entry id: older entries only ("" absent)
   // settlement ops (besides partner, and topup's amount, currency and id): set by the
   // decoder for every settlement op it accepts; nullptr for the other ops
   std::shared_ptr<const settlement_request> settlement;
@@ -145,6 +156,10 @@ struct request_view {
   bool all = false;
   // unsubscribe
   uint64_t subscription = 0;
+  // history, audit
+  uint32_t limit = 0;
+  uint64_t before_version = 0;
+  std::string_view before;
   // settlement ops: the frame body, already checked (to_request and assign decode its
   // settlement fields). Set by decode_request for a settlement op it accepts, empty for one it
   // refuses; NOT reset for the other ops (the hot path does no work for it): read it only
@@ -175,6 +190,33 @@ struct currency_totals {
   friend bool operator==(const currency_totals&, const currency_totals&) = default;
 };
 
+/// One change of an account's balance, in a `history` answer (ledger/history keeps them).
+struct history_entry {
+  std::string txn;      // the transaction id
+  std::string partner;  // bets, wins, rollbacks
+  std::string round, game;
+  std::string ref;      // rollbacks: the bet
+  std::string to;       // transfers: the other account
+  int64_t amount = 0;   // signed change of the balance
+  int64_t balance = 0;  // after
+  int64_t at_unix_ms = 0;
+  uint64_t version = 0;  // after
+  txn_kind kind = txn_kind::bet;
+  friend bool operator==(const history_entry&, const history_entry&) = default;
+};
+
+/// One admin op, in an `audit` answer (newest first).
+struct audit_entry {
+  std::string id;  // the audit stream's entry id ("<ms>-<seq>"): `before` of the next page
+  int64_t at_unix_ms = 0;
+  std::string who;     // the token's name
+  std::string op;      // the op's name
+  std::string target;  // the account or partner it named ("" none)
+  std::string result;  // "ok" or the error code
+  std::string message; // the error's message ("" on success)
+  friend bool operator==(const audit_entry&, const audit_entry&) = default;
+};
+
 /// One response. `op` says which payload fields are meaningful; on error only
 /// `error`, `message` (and for a refused txn on a known account `balance`) are.
 struct response {
@@ -201,6 +243,9 @@ struct response {
   std::vector<currency_totals> totals;
   // subscribe
   uint64_t subscription = 0;
+  // history (with account), audit
+  std::vector<history_entry> changes;
+  std::vector<audit_entry> entries;
   // settlement ops (besides partner): nullptr for the other ops; encode_response writes
   // defaults for a settlement op without one
   std::shared_ptr<const settlement_answer> settlement;
@@ -225,7 +270,8 @@ struct event {
   std::string txn;          // the transaction id
   std::string change;       // a txn kind, or open / block / unblock
   int64_t amount = 0;       // signed change of the balance
-  // partner
+  std::string round, game;  // bets, wins, rollbacks: as sent (with `partner`)
+  // partner (and balance: the bet's, win's or rollback's partner)
   std::string partner;
   int64_t bets = 0, wins = 0, rollbacks = 0, ggr = 0;
   // closed: why; alert: what (credit_low, credit_exhausted)

@@ -52,14 +52,14 @@ constexpr size_t max_token_bytes = 256;  // hello token
 /// The request keys the decoder reads; every other key is skipped.
 enum class key : uint8_t {
   op, rid, token, account, currency, partner, id, kind, amount, round, game, ref, to,
-  accounts, partners, all, subscription,
+  accounts, partners, all, subscription, limit, before, before_version,
   unknown,
 };
 constexpr size_t known_keys = static_cast<size_t>(key::unknown);
 constexpr std::array<std::string_view, known_keys> key_names{
     "op", "rid", "token", "account", "currency", "partner", "id",
     "kind", "amount", "round", "game", "ref", "to",
-    "accounts", "partners", "all", "subscription"};
+    "accounts", "partners", "all", "subscription", "limit", "before", "before_version"};
 constexpr size_t max_list_items = 10'000;  // ids in one subscribe list
 
 /// `k` (whose length the caller matched) equals the literal.
@@ -76,13 +76,15 @@ key key_of(std::string_view k) {
     case 3: return is(k, "rid") ? key::rid : is(k, "ref") ? key::ref : is(k, "all") ? key::all
                                                                                     : key::unknown;
     case 4: return is(k, "kind") ? key::kind : is(k, "game") ? key::game : key::unknown;
-    case 5: return is(k, "token") ? key::token : is(k, "round") ? key::round : key::unknown;
-    case 6: return is(k, "amount") ? key::amount : key::unknown;
+    case 5: return is(k, "token") ? key::token : is(k, "round") ? key::round
+                   : is(k, "limit") ? key::limit : key::unknown;
+    case 6: return is(k, "amount") ? key::amount : is(k, "before") ? key::before : key::unknown;
     case 7: return is(k, "account") ? key::account : is(k, "partner") ? key::partner
                                                                        : key::unknown;
     case 8: return is(k, "currency") ? key::currency : is(k, "accounts") ? key::accounts
                    : is(k, "partners") ? key::partners : key::unknown;
     case 12: return is(k, "subscription") ? key::subscription : key::unknown;
+    case 14: return is(k, "before_version") ? key::before_version : key::unknown;
     default: return key::unknown;
   }
 }
@@ -191,6 +193,9 @@ void clear(request_view& v) {
   v.partner_list = {};
   v.all = false;
   v.subscription = 0;
+  v.limit = 0;
+  v.before_version = 0;
+  v.before = {};
 }
 
 // -- the field rules ----------------------------------------------------------------------------
@@ -241,6 +246,11 @@ public:
       return fail_type(k, "unsigned integer", v);
     out = v.u64;
     return true;
+  }
+
+  /// An optional unsigned integer (absent or nil: `out` stays 0).
+  bool opt_uint(key k, uint64_t& out) {
+    return value(k).type == mp_type::nil || uint(k, out);
   }
 
   /// A signed integer field in int64 range; `present` tells whether it was given.
@@ -321,6 +331,33 @@ public:
     if (v.type != mp_type::boolean)
       return fail_type(k, "boolean", v);
     out = v.boolean;
+    return true;
+  }
+
+  /// An optional page size: 1..max_page_items (absent: 0, the default).
+  bool page_limit(key k, uint32_t& out) {
+    uint64_t n = 0;
+    if (!opt_uint(k, n))
+      return false;
+    if (value(k).type != mp_type::nil && (n == 0 || n > max_page_items))
+      return fail(k, "expected 1.." + std::to_string(max_page_items) + ", got " +
+                         std::to_string(n));
+    out = static_cast<uint32_t>(n);
+    return true;
+  }
+
+  /// An optional Redis stream entry id "<ms>-<seq>" (decimal digits).
+  bool entry_id(key k, std::string_view& out) {
+    if (!str(k, out, false, max_id_bytes))
+      return false;
+    const auto dash = out.find('-');
+    auto digits = [](std::string_view s) {
+      return !s.empty() && s.size() <= 20 &&
+             s.find_first_not_of("0123456789") == std::string_view::npos;
+    };
+    if (!out.empty() && (dash == std::string_view::npos || !digits(out.substr(0, dash)) ||
+                         !digits(out.substr(dash + 1))))
+      return fail(k, "invalid entry id " + shown(out) + ": expected <ms>-<seq>");
     return true;
   }
 
@@ -415,6 +452,14 @@ void decode_fields(std::string_view body, request_view& out, field_checker& f) {
     case op_kind::resume:
     case op_kind::reconcile:
       decode_settlement(body, out, f);
+      break;
+    case op_kind::history:
+      f.account(key::account, out.account, true) && f.page_limit(key::limit, out.limit) &&
+          f.opt_uint(key::before_version, out.before_version) &&
+          f.partner(key::partner, out.partner, false);
+      break;
+    case op_kind::audit:
+      f.page_limit(key::limit, out.limit) && f.entry_id(key::before, out.before);
       break;
   }
 }

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "protocol/msgpack_reader.hpp"
+#include "protocol/query_codec.hpp"
 #include "protocol/settlement_codec.hpp"
 
 namespace settle::protocol {
@@ -37,6 +38,8 @@ void clear(response& r) {
   r.has_balance = false;
   r.totals.clear();
   r.subscription = 0;
+  r.changes.clear();
+  r.entries.clear();
   r.settlement.reset();
 }
 
@@ -216,6 +219,7 @@ private:
       case key::subscription: good = has_subscription_ = get_u64(v, r.subscription); break;
       case key::unknown:
         settlement_ = settlement_ || detail::is_settlement_answer_key(name);
+        query_ = query_ || detail::is_query_answer_key(name);
         break;
     }
     return rd_.skip_contents(v);
@@ -294,6 +298,8 @@ private:
     // A settlement answer: its own decoder reads it again, knowing the op from its keys.
     if (ok_flag_ && settlement_)
       return detail::decode_settlement_answer(body_, r, why);
+    if (ok_flag_ && query_)
+      return detail::decode_query_answer(body_, r, why);
     // The keys of a success tell which op it answers (block and unblock only by the status);
     // clients that track ops by rid may overwrite `op`. Error answers leave it at the default.
     if (ok_flag_) {
@@ -319,6 +325,7 @@ private:
   mp_reader rd_;
   response& out_;
   bool settlement_ = false;  // a key only settlement answers have
+  bool query_ = false;       // a key only history and audit answers have
   bool bad_key_ = false;
   bool bad_field_ = false;
   std::string_view bad_name_;  // the first bad field's key, in the body
@@ -375,6 +382,8 @@ inline bool apply_event_field(std::string_view name, const mp_item& v, event& ou
   if (name == "amount") return get_i64(v, out.amount);
   if (name == "at") return get_i64(v, out.at_unix_ms);
   if (name == "partner") return get_str(v, out.partner);
+  if (name == "round") return get_str(v, out.round);
+  if (name == "game") return get_str(v, out.game);
   if (name == "bets") return get_i64(v, out.bets);
   if (name == "wins") return get_i64(v, out.wins);
   if (name == "rollbacks") return get_i64(v, out.rollbacks);

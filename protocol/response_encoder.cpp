@@ -5,6 +5,7 @@
 
 #include "base/invariant.hpp"
 #include "protocol/msgpack_writer.hpp"
+#include "protocol/query_codec.hpp"
 #include "protocol/settlement_codec.hpp"
 
 namespace settle::protocol {
@@ -182,6 +183,8 @@ void encode_response(const response& r, std::vector<char>& out) {
     case op_kind::suspend:
     case op_kind::resume:
     case op_kind::reconcile: return detail::encode_settlement_answer(r, out);
+    case op_kind::history:
+    case op_kind::audit: return detail::encode_query_answer(r, out);
   }
   // An op outside the enumeration: an empty body, as the msgpack-c encoder wrote.
   write_frame(out, 0, [](mp_writer&) {});
@@ -191,15 +194,16 @@ namespace {
 
 /// Room for the map of `e`: at most 9 pairs plus its strings.
 size_t event_map_bytes(const event& e) {
-  return map_bytes(9) + e.account.size() + e.currency.size() + e.txn.size() + e.change.size() +
-         e.partner.size() + e.reason.size();
+  return map_bytes(12) + e.account.size() + e.currency.size() + e.txn.size() + e.change.size() +
+         e.partner.size() + e.reason.size() + e.round.size() + e.game.size();
 }
 
 /// The map of one event: the body of an event frame, and an item of an event array.
 void write_event_map(mp_writer& w, const event& e) {
   switch (e.kind) {
     case event_kind::balance:
-      w.map_header(e.has_txn ? 9 : 6);
+      w.map_header((e.has_txn ? 9 : 6) + !e.partner.empty() + !e.round.empty() +
+                   !e.game.empty());
       kv(w, "event", "balance");
       kv(w, "account", e.account);
       kv(w, "currency", e.currency);
@@ -210,6 +214,12 @@ void write_event_map(mp_writer& w, const event& e) {
         kv(w, "kind", e.change);
         kv_int(w, "amount", e.amount);
       }
+      if (!e.partner.empty())  // bets, wins, rollbacks
+        kv(w, "partner", e.partner);
+      if (!e.round.empty())
+        kv(w, "round", e.round);
+      if (!e.game.empty())
+        kv(w, "game", e.game);
       kv_int(w, "at", e.at_unix_ms);
       return;
     case event_kind::partner:

@@ -132,6 +132,10 @@ struct settlement_answer {
   int64_t from_unix_ms = 0, to_unix_ms = 0;  // period_close, statement (`to` exclusive);
                                              // contract: `from` of the open period
   std::vector<currency_totals> live;  // contract: the open period's totals so far
+  // contract: the open period's GGR so far in the settlement currency and the share of it
+  // (share_bps, before carry-in), as a close now would compute them; absent without a rate
+  bool has_live_share = false;
+  int64_t live_ggr_settlement = 0, live_share = 0;
 
   std::vector<statement_summary> statements;  // statements: newest first
   statement_answer statement;                 // statement

@@ -192,6 +192,9 @@ private:
     if (name == "period") return get_u64(v, a_.period);
     if (name == "from") return get_i64(v, a_.from_unix_ms);
     if (name == "suspended") return get_bool(v, a_.suspended);
+    if (name == "live_ggr_settlement")
+      return a_.has_live_share = get_i64(v, a_.live_ggr_settlement);
+    if (name == "live_share") return get_i64(v, a_.live_share);
     return name != "live";
   }
 

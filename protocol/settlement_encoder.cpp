@@ -159,7 +159,8 @@ uint32_t answer_pairs(const response& r, const settlement_answer& a) {
   switch (r.op) {
     case op_kind::contract_set: return 4;
     case op_kind::contract:
-      return 4 + 4 + optional_terms(a.contract) + a.has_credit_remaining + 4;
+      return 4 + 4 + optional_terms(a.contract) + a.has_credit_remaining + 4 +
+             2 * a.has_live_share;
     case op_kind::period_close: return 6;
     case op_kind::statements: return 4;
     case op_kind::statement: return 18 + !a.statement.lines.empty();
@@ -235,6 +236,10 @@ void write_open_period(W& w, const settlement_answer& a) {
     write_totals_pairs(w, t);
   }
   kv_bool(w, "suspended", a.suspended);
+  if (a.has_live_share) {
+    kv_int(w, "live_ggr_settlement", a.live_ggr_settlement);
+    kv_int(w, "live_share", a.live_share);
+  }
 }
 
 template <class W>

@@ -5,7 +5,9 @@
 'use strict';
 
 const state = { ws: null, rid: 0, pending: new Map(), role: null, account: null,
-                accountSub: 0, partnerSub: 0, partnerRows: new Map() };
+                accountSub: 0, partnerSub: 0, partnerRows: new Map(), partner: null,
+                partnerTxnSub: 0 };
+const maxRows = 50;
 const $ = (id) => document.getElementById(id);
 const fmtTime = (ms) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
@@ -34,6 +36,7 @@ function connect(token) {
   state.pending.clear();
   state.accountSub = 0;  // subscriptions end with their connection
   state.partnerSub = 0;
+  state.partnerTxnSub = 0;
   const ws = new WebSocket(`ws://${location.host}/ws`);
   state.ws = ws;
   ws.onopen = async () => {
@@ -63,6 +66,7 @@ function connect(token) {
 }
 
 function onEvent(e) {
+  if (e.event === 'balance' && e.partner && e.partner === state.partner) showPartnerTxn(e);
   if (e.event === 'balance' && e.account === state.account) return showBalanceEvent(e);
   if (e.event === 'partner') return showPartnerTotals(e);
   if (e.event === 'alert') return showAlert(e);
@@ -75,15 +79,27 @@ function accountMessage(text, error) {
   $('account-message').className = 'message' + (error ? ' error' : '');
 }
 
+/// One change (a history entry or a live balance event: the same keys) as a row.
+function addChange(c, atTop) {
+  const body = $('changes').tBodies[0];
+  const row = atTop ? body.insertRow(0) : body.insertRow();
+  row.dataset.version = c.version;
+  for (const v of [fmtTime(c.at), c.txn, c.kind, c.amount, c.balance, c.version, c.partner,
+                   c.round, c.game])
+    row.insertCell().textContent = v ?? '';
+  while (body.rows.length > maxRows) body.deleteRow(-1);
+}
+
 function showBalanceEvent(e) {
   $('balance').textContent = e.balance;
   $('currency').textContent = e.currency;
   $('version').textContent = e.version;
-  if (!e.txn) return;
-  const row = $('changes').tBodies[0].insertRow(0);
-  for (const v of [fmtTime(e.at), e.txn, e.kind, e.amount, e.balance, e.version])
-    row.insertCell().textContent = v;
-  while ($('changes').tBodies[0].rows.length > 50) $('changes').tBodies[0].deleteRow(-1);
+  $('account-status').textContent = e.kind === 'block' ? 'blocked'
+    : e.kind === 'unblock' ? 'active' : $('account-status').textContent;
+  if (!e.txn || e.kind === 'open' || e.kind === 'block' || e.kind === 'unblock') return;
+  const top = $('changes').tBodies[0].rows[0];
+  if (top && Number(top.dataset.version) >= e.version) return;  // already in the history
+  addChange(e, true);
 }
 
 async function followAccount(id) {
@@ -100,9 +116,16 @@ async function followAccount(id) {
   $('currency').textContent = b.currency;
   $('version').textContent = b.version;
   $('account-status').textContent = b.status;
+  // Subscribe first, then read the history: a change in between shows once (by version).
   const s = await call({ op: 'subscribe', accounts: [id] });
-  if (!s.ok) return accountMessage(`live updates refused: ${s.error}: ${s.message}`, true);
-  state.accountSub = s.subscription;
+  if (!s.ok) accountMessage(`live updates refused: ${s.error}: ${s.message}`, true);
+  else state.accountSub = s.subscription;
+  const h = await call({ op: 'history', account: id, limit: maxRows });
+  if (!h.ok) return accountMessage(`history: ${h.error}: ${h.message}`, true);
+  const body = $('changes').tBodies[0];
+  const live = [...body.rows].map((r) => Number(r.dataset.version));
+  const newestLive = live.length ? Math.min(...live) : Infinity;
+  for (const c of h.changes) if (c.version < newestLive) addChange(c, false);
 }
 
 async function setBlocked(op) {
@@ -140,10 +163,32 @@ async function followPartners(ids) {
   else $('partner-contract').textContent = `refused: ${s.error}: ${s.message}`;
 }
 
+function showPartnerTxn(e) {
+  if (!e.txn) return;
+  const body = $('partner-txns').tBodies[0];
+  const row = body.insertRow(0);
+  row.className = 'clickable';
+  row.onclick = () => { showView('account'); followAccount(e.account); };
+  for (const v of [fmtTime(e.at), e.account, e.txn, e.kind, e.amount, e.round, e.game])
+    row.insertCell().textContent = v ?? '';
+  while (body.rows.length > maxRows) body.deleteRow(-1);
+}
+
 async function showPartner(partner) {
   $('partner-detail').hidden = false;
   $('partner-title').textContent = partner;
+  state.partner = partner;
+  $('partner-txns').tBodies[0].replaceChildren();
+  // Its transactions as they happen: every account's changes, this partner's kept (admin and
+  // viewer tokens; a partner token sees its own accounts' through the Account page).
+  if (!state.partnerTxnSub) {
+    const s = await call({ op: 'subscribe', all: true });
+    if (s.ok) state.partnerTxnSub = s.subscription;
+  }
   const c = await call({ op: 'contract', partner });
+  $('partner-share').textContent = c.ok && c.live_share !== undefined
+    ? `${c.live_share} ${c.currency} (of GGR ${c.live_ggr_settlement}, open period, before carry-in)`
+    : '-';
   if (!c.ok) {
     $('partner-contract').textContent = `contract: ${c.error}: ${c.message}`;
   } else {
@@ -278,13 +323,36 @@ async function poll() {
   }
 }
 
+// -- audit -----------------------------------------------------------------------------------
+async function showAudit() {
+  const r = await call({ op: 'audit', limit: maxRows });
+  $('audit-message').textContent = r.ok ? `${r.entries.length} newest` : `${r.error}: ${r.message}`;
+  const body = $('audit-rows').tBodies[0];
+  body.replaceChildren();
+  for (const e of r.ok ? r.entries : []) {
+    const row = body.insertRow();
+    for (const v of [fmtTime(e.at), e.who, e.op, e.target, e.result, e.message])
+      row.insertCell().textContent = v ?? '';
+  }
+}
+
 // -- wiring ----------------------------------------------------------------------------------
+function showView(name) {
+  for (const x of document.querySelectorAll('nav button, .view')) x.classList.remove('active');
+  document.querySelector(`nav button[data-view="${name}"]`).classList.add('active');
+  $(name).classList.add('active');
+  if (name === 'audit') showAudit();
+  if (name !== 'partners' && state.partnerTxnSub) {
+    // The every-account stream only while a partner's transactions are on screen.
+    call({ op: 'unsubscribe', subscription: state.partnerTxnSub });
+    state.partnerTxnSub = 0;
+    state.partner = null;
+    $('partner-detail').hidden = true;
+  }
+}
 for (const b of document.querySelectorAll('nav button'))
-  b.onclick = () => {
-    for (const x of document.querySelectorAll('nav button, .view')) x.classList.remove('active');
-    b.classList.add('active');
-    $(b.dataset.view).classList.add('active');
-  };
+  b.onclick = () => showView(b.dataset.view);
+$('audit-refresh').onclick = showAudit;
 $('login').onsubmit = (e) => { e.preventDefault(); connect($('token').value); };
 $('account-form').onsubmit = (e) => { e.preventDefault(); followAccount($('account-id').value.trim()); };
 $('partners-form').onsubmit = (e) => {

@@ -145,6 +145,7 @@ level = "debug"
 [[auth.tokens]]
 token = "a"
 role = "admin"
+name = "ops.alice"
 
 [[auth.tokens]]
 token = "p"
@@ -170,6 +171,15 @@ partner = "beta"
   BOOST_CHECK_EQUAL(c.tokens[1].token, "p");
   BOOST_CHECK(c.tokens[1].granted_role == role::partner);
   BOOST_CHECK_EQUAL(c.tokens[1].partner, "beta");
+  // Names: the configured one, else the role (and partner) and a tag of the token.
+  BOOST_CHECK_EQUAL(token_name(c.tokens[0]), "ops.alice");
+  const auto unnamed = token_name(c.tokens[1]);
+  BOOST_CHECK_EQUAL(unnamed.substr(0, 13), "partner:beta-");
+  BOOST_CHECK_EQUAL(unnamed.size(), 21u);
+  BOOST_CHECK_EQUAL(unnamed, token_name(c.tokens[1]));  // stable
+  auto other = c.tokens[1];
+  other.token = "q";
+  BOOST_CHECK_NE(token_name(other), unnamed);
 }
 
 BOOST_AUTO_TEST_CASE(flags_override_the_file) {
@@ -353,15 +363,17 @@ BOOST_AUTO_TEST_CASE(validation_limits) {
   expect_invalid(with([](auto& c) { c.max_amount = -5; }), "max_amount");
   expect_invalid(with([](auto& c) { c.log_level = "loud"; }), "level");
   // Partner tokens name a valid partner id; tokens are unique.
-  expect_invalid(with([](auto& c) { c.tokens.push_back({"t", role::partner, ""}); }), "partner");
-  expect_invalid(with([](auto& c) { c.tokens.push_back({"t", role::partner, "a:b"}); }),
+  expect_invalid(with([](auto& c) { c.tokens.push_back({"t", role::partner, "", ""}); }), "partner");
+  expect_invalid(with([](auto& c) { c.tokens.push_back({"t", role::partner, "a:b", ""}); }),
                  "partner");
   expect_invalid(with([](auto& c) {
-                   c.tokens.push_back({"t", role::admin, ""});
-                   c.tokens.push_back({"t", role::viewer, ""});
+                   c.tokens.push_back({"t", role::admin, "", ""});
+                   c.tokens.push_back({"t", role::viewer, "", ""});
                  }),
                  "twice");
-  expect_invalid(with([](auto& c) { c.tokens.push_back({"", role::admin, ""}); }), "token");
+  expect_invalid(with([](auto& c) { c.tokens.push_back({"", role::admin, "", ""}); }), "token");
+  expect_invalid(with([](auto& c) { c.tokens.push_back({"t", role::admin, "", "ops team"}); }),
+                 "name");
 
   // The edges themselves are fine.
   auto edges = with([](auto& c) {
@@ -370,8 +382,9 @@ BOOST_AUTO_TEST_CASE(validation_limits) {
     c.max_in_flight_per_connection = 1;
     c.max_connections = 1;
     c.max_amount = 1;
-    c.tokens.push_back({"p", role::partner, "acme"});
-    c.tokens.push_back({"q", role::partner, "acme"});  // two tokens for one partner is fine
+    c.tokens.push_back({"p", role::partner, "acme", ""});
+    c.tokens.push_back({"q", role::partner, "acme", ""});  // two tokens for one partner is fine
+    c.tokens.push_back({"r", role::admin, "", "ops.alice"});
   });
   BOOST_CHECK_NO_THROW(validate(edges));
   edges.shards = 1024;

@@ -282,6 +282,10 @@ BOOST_AUTO_TEST_CASE(live_totals_and_consumed_credit_are_shown_and_survive_kill_
   BOOST_CHECK_EQUAL(prov.settlement->period, 1u);
   BOOST_CHECK_GT(prov.settlement->from_unix_ms, 0);
   BOOST_CHECK(!prov.settlement->suspended);
+  // What a close now would make of it: GGR 850 in EUR, share_bps 0 of it.
+  BOOST_CHECK(prov.settlement->has_live_share);
+  BOOST_CHECK_EQUAL(prov.settlement->live_ggr_settlement, 850);
+  BOOST_CHECK_EQUAL(prov.settlement->live_share, 0);
   BOOST_CHECK_EQUAL(must(*c, op(op_kind::contract, "sup")).settlement->credit_remaining, 99'575);
   must(*c, op(op_kind::suspend, "prov"));
   // kill -9: the open period's totals and the credit it consumed come back from the journal.

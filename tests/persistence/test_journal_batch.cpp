@@ -2,6 +2,8 @@
 #define BOOST_TEST_MODULE journal_batch
 #include <boost/test/unit_test.hpp>
 
+#include <msgpack.hpp>
+
 #include "persistence/journal_batch.hpp"
 
 using namespace settle::persistence;
@@ -30,6 +32,8 @@ journal_record record(int i) {
   r.fingerprint = 0xfedcba9876543210ull + static_cast<uint64_t>(i);
   r.ref = i % 3 ? "" : "bet-" + std::to_string(i);
   r.at_unix_ms = 1'790'000'000'000 + i;
+  r.round = i % 2 ? "round-" + std::to_string(i) : "";
+  r.game = "game-" + std::to_string(i);
   return r;
 }
 
@@ -76,7 +80,44 @@ BOOST_AUTO_TEST_CASE(round_trip_keeps_every_field) {
     BOOST_CHECK_EQUAL(got.fingerprint, want.fingerprint);
     BOOST_CHECK_EQUAL(got.ref, want.ref);
     BOOST_CHECK_EQUAL(got.at_unix_ms, want.at_unix_ms);
+    BOOST_CHECK_EQUAL(got.round, want.round);
+    BOOST_CHECK_EQUAL(got.game, want.game);
   }
+}
+
+BOOST_AUTO_TEST_CASE(records_written_before_round_and_game_were_journaled_still_decode) {
+  // A batch of the 17-field records journals held before round and game: a data directory
+  // from before still recovers, its records with an empty round and game.
+  std::string out;
+  begin_batch(out, 0, 0, 0, 1);
+  msgpack::sbuffer rec;
+  msgpack::packer<msgpack::sbuffer> pk{rec};
+  pk.pack_array(17);
+  pk.pack(uint8_t{2});  // txn
+  pk.pack(std::string{"alice"});
+  pk.pack(std::string{"EUR"});
+  pk.pack(int64_t{1'790'000'000'000});
+  pk.pack(uint8_t{0});
+  pk.pack(uint8_t{0});
+  pk.pack(uint8_t{0});  // bet
+  pk.pack(uint8_t{0});  // applied
+  pk.pack(std::string{"tx-1"});
+  pk.pack(std::string{"acme"});
+  pk.pack(std::string{"acme"});
+  pk.pack(std::string{""});
+  pk.pack(std::string{""});
+  pk.pack(uint64_t{42});
+  pk.pack(int64_t{-10});
+  pk.pack(int64_t{90});
+  pk.pack(uint64_t{2});
+  out.append(rec.data(), rec.size());
+  end_batch(out);
+  auto b = decode_batch(out).batch;
+  BOOST_REQUIRE_EQUAL(b.records.size(), 1u);
+  BOOST_CHECK_EQUAL(b.records[0].txn_id, "tx-1");
+  BOOST_CHECK_EQUAL(b.records[0].version_after, 2u);
+  BOOST_CHECK(b.records[0].round.empty());
+  BOOST_CHECK(b.records[0].game.empty());
 }
 
 BOOST_AUTO_TEST_CASE(good_chain_verifies) {

@@ -399,6 +399,9 @@ bool contract_value(const std::string& n, const msgpack::object& v, settlement_a
   if (n == "from") return int_of(v, a.from_unix_ms);
   if (n == "suspended")
     return v.type == msgpack::type::BOOLEAN && (a.suspended = v.via.boolean, true);
+  if (n == "live_ggr_settlement")
+    return a.has_live_share = int_of(v, a.live_ggr_settlement);
+  if (n == "live_share") return int_of(v, a.live_share);
   if (n == "live")
     return each_item(v, [&](const msgpack::object& e) {
       return totals_value(e, a.live.emplace_back());

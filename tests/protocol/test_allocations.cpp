@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_CASE(decoding_settlement_ops_into_views_allocates_nothing) {
   s->rate = "1382.50";
   s->reconcile_id = std::string(64, 'r');
   s->rows.assign(500, {std::string(64, 'i'), txn_kind::win, 1250, "EUR"});
-  for (int o = static_cast<int>(op_kind::contract_set); o <= static_cast<int>(last_op_kind); ++o) {
+  for (int o = static_cast<int>(op_kind::contract_set); o <= static_cast<int>(last_settlement_op); ++o) {
     request r;
     r.op = static_cast<op_kind>(o);
     r.rid = 5;

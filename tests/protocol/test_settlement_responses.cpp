@@ -168,6 +168,15 @@ BOOST_AUTO_TEST_CASE(contract_answers_round_trip) {
     BOOST_CHECK_EQUAL(value_of<uint64_t>(live_body, "period"), 3u);
     BOOST_CHECK_EQUAL(value_of<bool>(live_body, "suspended"), true);
   }
+  // The share so far (present only when every currency converts).
+  a.has_live_share = true;
+  a.live_ggr_settlement = -1234;
+  a.live_share = -123;
+  round_trip(answer(op_kind::contract, a));
+  BOOST_CHECK_EQUAL(value_of<int64_t>(encoded_body(answer(op_kind::contract, a)), "live_share"),
+                    -123);
+  a.has_live_share = false;
+  a.live_ggr_settlement = a.live_share = 0;
   a.suspended = false;
   a.has_credit_remaining = true;
   a.credit_remaining = -250;
@@ -275,7 +284,7 @@ BOOST_AUTO_TEST_CASE(reconcile_answers_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(a_settlement_op_without_a_payload_encodes_defaults) {
-  for (int o = static_cast<int>(op_kind::contract_set); o <= static_cast<int>(last_op_kind); ++o) {
+  for (int o = static_cast<int>(op_kind::contract_set); o <= static_cast<int>(last_settlement_op); ++o) {
     response r;
     r.op = static_cast<op_kind>(o);
     r.partner = "acme";

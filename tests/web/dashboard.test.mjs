@@ -1,7 +1,9 @@
 // The dashboard in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core
 // from web/node_modules): it loads with its charts, a transaction sent over TCP shows on the
-// account page within a second, a viewer token cannot block an account (an admin can), a
-// partner's live totals and contract show, and an [[alerts]] rule raises and resolves. Screenshots go to tests/web/artifacts/.
+// account page within a second under the account's history (with round and game), a viewer
+// token cannot block an account (an admin can), a partner's live totals, contract, share so
+// far and recent transactions show, the admin's block is on the audit page, and an
+// [[alerts]] rule raises and resolves. Screenshots go to tests/web/artifacts/.
 //
 //   node tests/web/dashboard.test.mjs SETTLED SETTLECTL REPO_DIR
 import { spawn, execFileSync } from 'node:child_process';
@@ -45,6 +47,8 @@ try {
   ctl('txn', 'deposit', '--id', 'd1', '--account', 'w1', '--amount', '1000', '--currency', 'EUR');
   ctl('contract-set', '--partner', 'acme', '--kind', 'provider', '--currency', 'EUR',
       '--cycle', 'daily', '--share-bps', '2500');
+  ctl('txn', 'bet', '--id', 'b0', '--account', 'w1', '--amount', '100', '--currency', 'EUR',
+      '--partner', 'acme', '--round', 'r0', '--game', 'slots-7');
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -66,14 +70,19 @@ try {
   await page.click('nav button[data-view=account]');
   await page.fill('#account-id', 'w1');
   await page.click('#account-form button');
-  await page.waitForFunction(() => document.getElementById('balance').textContent === '1000');
+  await page.waitForFunction(() => document.getElementById('balance').textContent === '900');
+  // The history: the bet (with its round and game) over the deposit.
+  await page.waitForFunction(() => document.querySelectorAll('#changes tbody tr').length === 2);
+  assert.match(await page.textContent('#changes tbody tr:nth-child(1)'), /b0.*bet.*-100.*900.*acme.*r0.*slots-7/s);
+  assert.match(await page.textContent('#changes tbody tr:nth-child(2)'), /d1.*deposit.*1000/s);
   const sent = Date.now();
   ctl('txn', 'bet', '--id', 'b1', '--account', 'w1', '--amount', '300', '--currency', 'EUR',
       '--partner', 'acme', '--round', 'r1');
-  await page.waitForFunction(() => document.getElementById('balance').textContent === '700',
+  await page.waitForFunction(() => document.getElementById('balance').textContent === '600',
     null, { timeout: 1000 });
   const tookMs = Date.now() - sent;
-  assert.match(await page.textContent('#changes tbody tr'), /b1.*bet.*-300.*700/s);
+  assert.match(await page.textContent('#changes tbody tr'), /b1.*bet.*-300.*600.*acme.*r1/s);
+  assert.equal(await page.locator('#changes tbody tr').count(), 3);
   console.log(`the bet showed on the account page ${tookMs} ms after settlectl sent it`);
 
   // A viewer cannot block.
@@ -90,18 +99,32 @@ try {
   await page.fill('#partner-ids', 'acme');
   await page.click('#partners-form button');
   await page.waitForSelector('#partner-totals tbody tr');
-  assert.match(await page.textContent('#partner-totals tbody tr'), /acme.*EUR.*300/s);
+  assert.match(await page.textContent('#partner-totals tbody tr'), /acme.*EUR.*400/s);
   await page.click('#partner-totals tbody tr');
   await page.waitForFunction(() => document.getElementById('partner-contract').textContent.includes('open period 1'));
   assert.match(await page.textContent('#partner-contract'), /share 25%/);
+  // GGR 400 so far, 25% of it: 100 EUR payable.
+  await page.waitForFunction(() => document.getElementById('partner-share').textContent.startsWith('100 EUR'));
+  // Its transactions as they happen.
+  await page.waitForTimeout(200);  // the every-account subscription is in place
+  ctl('txn', 'win', '--id', 'w-1', '--account', 'w1', '--amount', '50', '--currency', 'EUR',
+      '--partner', 'acme', '--round', 'r1', '--game', 'slots-7');
+  await page.waitForSelector('#partner-txns tbody tr', { timeout: 2000 });
+  assert.match(await page.textContent('#partner-txns tbody tr'), /w1.*w-1.*win.*50.*r1.*slots-7/s);
+  await page.screenshot({ path: join(artifacts, 'partner.png') });
 
   // The admin blocks w1 from the account page.
   await page.click('nav button[data-view=account]');
   await page.fill('#account-id', 'w1');
   await page.click('#account-form button');
-  await page.waitForFunction(() => document.getElementById('balance').textContent === '700');
+  await page.waitForFunction(() => document.getElementById('balance').textContent === '650');
   await page.click('#block');
   await page.waitForFunction(() => document.getElementById('account-status').textContent === 'blocked');
+  // The audit page: the admin's block, and the viewer's refused attempt.
+  await page.click('nav button[data-view=audit]');
+  await page.waitForFunction(() => document.querySelectorAll('#audit-rows tbody tr').length >= 2);
+  assert.match(await page.textContent('#audit-rows tbody tr:nth-child(1)'), /admin-.*block.*w1.*ok/s);
+  assert.match(await page.textContent('#audit-rows tbody tr:nth-child(2)'), /viewer-.*block.*w1.*forbidden/s);
   // An alert raises and resolves: refusals above 1 per second over 2 s, then none.
   await page.click('nav button[data-view=alerts]');
   await page.waitForSelector('#alert-rules tbody tr[data-rule=errors]');
