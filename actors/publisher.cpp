@@ -24,7 +24,7 @@ uint64_t key_of(const event& e) {
   if (e.kind == event_kind::balance)
     return ledger::stable_hash(e.account);
   if (e.kind == event_kind::alert)  // never conflated with the partner's totals
-    return ~ledger::stable_hash(e.partner);
+    return ~ledger::stable_hash(e.name.empty() ? e.partner : e.name);
   return ledger::stable_hash(e.partner) ^ (ledger::stable_hash(e.currency) * 0x9E3779B97F4A7C15u);
 }
 
@@ -167,6 +167,7 @@ void publisher::on_subscribe(subscribe_order& order) {
   sub.accounts = sorted_unique(std::move(order.accounts));
   sub.partners = sorted_unique(std::move(order.partners));
   sub.all = order.all;
+  sub.alerts = order.alerts;
   sub.partner_check = std::move(order.partner_check);
   s.subscriptions.push_back(id);
   if (opts_.metrics)
@@ -313,6 +314,12 @@ void publisher::activate(session_entry& s, const subscription& sub, bool on) {
     if (!on && --s.active.all == 0)
       remove_id(all_sessions_, id);
   }
+  if (sub.alerts) {
+    if (on && s.active.alerts++ == 0)
+      alert_sessions_.push_back(id);
+    if (!on && --s.active.alerts == 0)
+      remove_id(alert_sessions_, id);
+  }
 }
 
 void publisher::end(subscription& sub) {
@@ -403,6 +410,11 @@ void publisher::route(const event& e) {
   ++event_seq_;
   for (auto id : all_sessions_)
     add(sessions_.at(id), e);
+  if (e.kind == event_kind::alert && !e.name.empty()) {  // an [[alerts]] rule's
+    for (auto id : alert_sessions_)
+      add(sessions_.at(id), e);
+    return;
+  }
   const bool balance = e.kind == event_kind::balance;
   const std::string& name = balance ? e.account : e.partner;
   auto& by_key = balance ? by_account_ : by_partner_;

@@ -37,6 +37,7 @@ struct subscribe_order {
   uint64_t rid = 0;
   std::vector<std::string> accounts, partners;
   bool all = false;
+  bool alerts = false;  // the [[alerts]] rules' alerts
   std::string partner_check;  // partner tokens: each account must have seen this partner
 };
 
@@ -99,7 +100,7 @@ private:
   /// Keys a session receives events of, each with how many of its subscriptions name it.
   struct interest {
     absl::flat_hash_map<std::string, uint32_t> accounts, partners;
-    uint32_t all = 0;
+    uint32_t all = 0, alerts = 0;
   };
 
   struct session_entry {
@@ -114,7 +115,7 @@ private:
     uint64_t id = 0;
     caf::actor_id session = 0;
     std::vector<std::string> accounts, partners;
-    bool all = false;
+    bool all = false, alerts = false;
     std::string partner_check;
     bool active = false;
     // While starting: what the sources answered, and the events that came meanwhile.
@@ -155,6 +156,7 @@ private:
   // Sessions with an active interest, by key; sessions following everything.
   absl::flat_hash_map<std::string, std::vector<caf::actor_id>> by_account_, by_partner_;
   std::vector<caf::actor_id> all_sessions_;
+  std::vector<caf::actor_id> alert_sessions_;  // sessions with an `alerts` subscription
   // Subscriptions still starting, by key (they hold the events of their keys meanwhile).
   absl::flat_hash_map<std::string, std::vector<uint64_t>> starting_accounts_, starting_partners_;
 

@@ -36,6 +36,11 @@ std::vector<ledger::period_totals> list_of(
 
 void settlement_actor::on_deltas(const delta_batch& batch) {
   bool supplier_changed = false;
+  if (opts_.metrics && opts_.metrics->follows_flows())  // the [[alerts]] partner rules
+    for (const auto& d : batch.deltas)
+      if (!d.partner.empty())
+        opts_.metrics->add_flow(metrics::flow_key(d.partner, ledger::currency_text(d.currency)),
+                                d.bets, d.wins, d.rollbacks);
   for (const auto& d : batch.deltas) {
     const auto* p = d.partner.empty() ? nullptr : book_.partner(d.partner);
     if (p == nullptr || !p->schedule)

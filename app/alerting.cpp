@@ -33,15 +33,25 @@ metrics::alert_sample alerting::sample(const metrics::engine_metrics& m, int64_t
   s.txn_bounds_us.assign(metrics::duration_bounds_us.begin(), metrics::duration_bounds_us.end());
   s.journal_healthy = m.journal_healthy.load(std::memory_order_relaxed);
   s.subscribers_dropped = m.subscribers_dropped.load(std::memory_order_relaxed);
+  s.credit_alerts_firing = m.credit_alerts_firing.load(std::memory_order_relaxed);
+  if (m.follows_flows())
+    s.flows = m.flows();
   return s;
 }
 
 alerting::alerting(std::vector<metrics::alert_rule> rules,
-                   std::shared_ptr<metrics::engine_metrics> m, uint32_t interval_ms)
+                   std::shared_ptr<metrics::engine_metrics> m, alert_sink sink,
+                   uint32_t interval_ms)
     : book_(std::move(rules)),
       metrics_(std::move(m)),
       shown_(std::make_shared<std::vector<shown>>(book_.rules().size())),
+      sink_(std::move(sink)),
       interval_ms_(interval_ms) {
+  std::vector<std::string> flows;
+  for (const auto& r : book_.rules())
+    if (metrics::is_partner_rule(r.kind))
+      flows.push_back(metrics::flow_key(r.partner, r.currency));
+  metrics_->follow_flows(flows);
   for (size_t i = 0; i < book_.rules().size(); ++i) {
     const auto& r = book_.rules()[i];
     auto& one = (*shown_)[i];
@@ -80,6 +90,8 @@ void alerting::run() {
         spdlog::warn("alert {} firing: value {} above threshold {}", t.name, t.value, t.threshold);
       else
         spdlog::info("alert {} resolved: value {} (threshold {})", t.name, t.value, t.threshold);
+      if (sink_)
+        sink_(t);
     }
     int64_t firing = 0;
     for (size_t i = 0; i < book_.rules().size(); ++i) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -15,10 +16,14 @@
 
 namespace settle::app {
 
+/// Where each transition goes besides the log: the streams' `alert` event and the webhook.
+/// Called on the alerting thread.
+using alert_sink = std::function<void(const metrics::alert_transition&)>;
+
 class alerting {
 public:
   alerting(std::vector<metrics::alert_rule> rules, std::shared_ptr<metrics::engine_metrics> m,
-           uint32_t interval_ms = 1000);
+           alert_sink sink = {}, uint32_t interval_ms = 1000);
   ~alerting();
   alerting(const alerting&) = delete;
   alerting& operator=(const alerting&) = delete;
@@ -33,6 +38,7 @@ private:
   metrics::alert_book book_;
   std::shared_ptr<metrics::engine_metrics> metrics_;
   std::shared_ptr<std::vector<shown>> shown_;
+  alert_sink sink_;
   uint32_t interval_ms_;
   std::mutex mutex_;
   std::condition_variable wake_;

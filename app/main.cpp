@@ -14,6 +14,7 @@
 
 #include "actors/engine.hpp"
 #include "actors/settlement_answers.hpp"
+#include "app/alert_outlets.hpp"
 #include "app/alerting.hpp"
 #include "app/observability.hpp"
 #include "config/engine_config.hpp"
@@ -297,7 +298,9 @@ int serve(const config::engine_config& cfg, settle::persistence::durable_store* 
       eng.shared_routes(), gateway_options_from(cfg), settle::gateway::token_table{cfg.tokens});
   ctx->metrics = metrics;
   // Its first sample is taken here, before any client can be answered.
-  settle::app::alerting alerts{cfg.alerts, metrics};
+  settle::app::alert_outlets outlets{cfg, eng.shared_routes(), metrics};
+  settle::app::alerting alerts{cfg.alerts, metrics,
+                               [&outlets](const auto& t) { outlets.send(t); }};
   caf::actor listener;
   auto port = start_listener(sys, cfg, ctx, listener);
   if (!port) {

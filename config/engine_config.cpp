@@ -70,6 +70,24 @@ void check_tokens(const std::vector<token_entry>& tokens) {
   }
 }
 
+/// win_rate_shift and ggr_shift name a partner, a currency and a baseline longer than the
+/// window; the other rules name none.
+void check_partner_rule(const metrics::alert_rule& a) {
+  const std::string at = "alerts." + a.name;
+  if (!metrics::is_partner_rule(a.kind)) {
+    if (!a.partner.empty() || !a.currency.empty())
+      bad(at + ".partner", "only win_rate_shift and ggr_shift rules name a partner or currency");
+    return;
+  }
+  if (!protocol::valid_partner_id(a.partner))
+    bad(at + ".partner", "a valid partner id is required, got '" + a.partner + "'");
+  if (!protocol::valid_currency(a.currency))
+    bad(at + ".currency", "3 uppercase letters are required, got '" + a.currency + "'");
+  if (a.baseline_s <= a.window_s || a.baseline_s > 86400)
+    bad(at + ".baseline_s", "expected window_s < baseline_s <= 86400, got " +
+                                std::to_string(a.baseline_s));
+}
+
 void check_alerts(const std::vector<metrics::alert_rule>& alerts) {
   if (alerts.size() > max_alert_rules)
     bad("alerts", "at most " + std::to_string(max_alert_rules) + " rules, got " +
@@ -88,6 +106,7 @@ void check_alerts(const std::vector<metrics::alert_rule>& alerts) {
       bad("alerts." + a.name + ".threshold", "expected 0..1e15");
     if (a.window_s < 1 || a.window_s > 3600)
       bad("alerts." + a.name + ".window_s", "expected 1..3600 s, got " + std::to_string(a.window_s));
+    check_partner_rule(a);
   }
 }
 

@@ -51,6 +51,12 @@ struct engine_config {
   uint32_t http_idle_timeout_ms = 10'000;
   uint32_t http_max_request_bytes = 16 * 1024;
   std::string http_web_dir;  // "" = the source tree's web/
+  // [alert_webhook]
+  std::string alert_webhook_url;  // "" = none
+  uint32_t alert_webhook_max_queue = 1000;
+  uint32_t alert_webhook_timeout_ms = 2000;
+  uint32_t alert_webhook_max_attempts = 5;
+  uint32_t alert_webhook_retry_ms = 500;
   // [engine]
   uint32_t shards = 1;               // ledger shards (accounts hashed by id), also the
                                      // number of journal streams: fixed once data exists

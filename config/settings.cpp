@@ -1,4 +1,5 @@
 #include "config/settings.hpp"
+#include "config/webhook_url.hpp"
 
 #include <limits>
 
@@ -67,6 +68,35 @@ std::vector<setting> http_rows() {
        .member = &engine_config::http_web_dir,
        .help = "the dashboard's files (index.html, app.js, style.css, node_modules/uplot)",
        .empty_means = "the source tree's web/"},
+  };
+}
+
+/// "" (off) or http://HOST[:PORT][/PATH].
+std::string webhook_url_why_not(const std::string& v) {
+  webhook_url u;
+  std::string why;
+  return v.empty() || parse_webhook_url(v, u, why) ? "" : why;
+}
+
+std::vector<setting> webhook_rows() {
+  return {
+      {.section = "alert_webhook", .key = "url", .flag = "--alert-webhook-url",
+       .member = &engine_config::alert_webhook_url,
+       .rule = {webhook_url_why_not, "http://HOST[:PORT][/PATH] or empty"},
+       .help = "POST every [[alerts]] alert that fires or resolves here, as JSON",
+       .empty_means = "no webhook"},
+      {.section = "alert_webhook", .key = "max_queue", .flag = "--alert-webhook-max-queue",
+       .member = &engine_config::alert_webhook_max_queue, .unit = "alerts", .min = 1,
+       .max = 100'000, .help = "alerts waiting to be posted; beyond it the newest are dropped"},
+      {.section = "alert_webhook", .key = "timeout_ms", .flag = "--alert-webhook-timeout-ms",
+       .member = &engine_config::alert_webhook_timeout_ms, .unit = "ms", .min = 100,
+       .max = 60'000, .help = "one POST (connect, send, answer) takes at most this long"},
+      {.section = "alert_webhook", .key = "max_attempts", .flag = "--alert-webhook-max-attempts",
+       .member = &engine_config::alert_webhook_max_attempts, .unit = "attempts", .min = 1,
+       .max = 100, .help = "POSTs of one alert before it is given up (logged, counted)"},
+      {.section = "alert_webhook", .key = "retry_ms", .flag = "--alert-webhook-retry-ms",
+       .member = &engine_config::alert_webhook_retry_ms, .unit = "ms", .min = 10,
+       .max = 600'000, .help = "the wait before the first retry, doubled for each next one"},
   };
 }
 
@@ -269,7 +299,7 @@ const std::vector<setting>& settings() {
   static const std::vector<setting> all = [] {
     std::vector<setting> rows;
     for (auto part : {server_rows(), engine_rows(), journal_rows(), redis_rows(), events_rows(),
-                      http_rows(), log_rows()})
+                      http_rows(), webhook_rows(), log_rows()})
       rows.insert(rows.end(), part.begin(), part.end());
     return rows;
   }();

@@ -210,7 +210,8 @@ metrics::alert_rule read_alert(const toml::value& entry, const std::string& name
   if (!entry.is_table())
     bad(name, "expected a table with name, rule, threshold and window_s");
   const auto& t = entry.as_table();
-  check_keys(t, name, {"name", "rule", "threshold", "window_s"});
+  check_keys(t, name, {"name", "rule", "threshold", "window_s", "partner", "currency",
+                       "baseline_s"});
   metrics::alert_rule r;
   std::string rule;
   if (!read_string(t, name, "name", r.name))
@@ -219,8 +220,9 @@ metrics::alert_rule read_alert(const toml::value& entry, const std::string& name
     bad(name + ".rule", "missing");
   auto kind = metrics::alert_rule_kind_of(rule);
   if (!kind)
-    bad(name + ".rule", "expected error_rate, p99_ms, journal_unavailable or subscribers_dropped, "
-                        "got '" + rule + "'");
+    bad(name + ".rule", "expected error_rate, p99_ms, journal_unavailable, "
+                        "subscribers_dropped, credit_low, win_rate_shift or ggr_shift, got '" +
+                            rule + "'");
   r.kind = *kind;
   if (auto it = t.find("threshold"); it != t.end()) {
     if (it->second.is_integer())
@@ -229,11 +231,16 @@ metrics::alert_rule read_alert(const toml::value& entry, const std::string& name
       r.threshold = it->second.as_floating();
     else
       bad(name + ".threshold", "expected a number");
-  } else if (r.kind != metrics::alert_rule_kind::journal_unavailable) {
+  } else if (r.kind != metrics::alert_rule_kind::journal_unavailable &&
+             r.kind != metrics::alert_rule_kind::credit_low) {
     bad(name + ".threshold", "missing");
   }
   if (auto it = t.find("window_s"); it != t.end())
     read_int(it->second, name + ".window_s", r.window_s);
+  if (auto it = t.find("baseline_s"); it != t.end())
+    read_int(it->second, name + ".baseline_s", r.baseline_s);
+  read_string(t, name, "partner", r.partner);
+  read_string(t, name, "currency", r.currency);
   return r;
 }
 

@@ -71,6 +71,8 @@ error_code authorize(const session_identity& who, const protocol::request_view& 
       // (the publisher asks the shards; see subscribe_order::partner_check).
       if (req.all)
         return forbid(why, "partner tokens may not subscribe to all accounts");
+      if (req.alerts)
+        return forbid(why, "partner tokens may not follow the engine's alerts");
       for (auto p : protocol::list_items(req.partner_list))
         if (p != who.partner)
           return forbid(why, "this token may only follow partner '" + who.partner + "'");

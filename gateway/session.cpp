@@ -231,6 +231,7 @@ void send_subscription(const session_env& env, const protocol::request_view& req
   for (auto p : protocol::list_items(req.partner_list))
     order.partners.emplace_back(p);
   order.all = req.all;
+  order.alerts = req.alerts;
   if (env.st->identity.granted_role == protocol::role::partner)
     order.partner_check = env.st->identity.partner;
   env.self->send(env.ctx->routes->publisher, std::move(order));
@@ -241,8 +242,6 @@ void route(const session_env& env, const protocol::request_view& req) {
   const auto& routes = *env.ctx->routes;
   if (req.op == op_kind::subscribe || req.op == op_kind::unsubscribe)
     return send_subscription(env, req);
-  if (actors::is_audited(req.op))  // answered once the audit stream holds it
-    return send_single(env, protocol::to_request(req), false, 0);
   if (req.op == op_kind::history || req.op == op_kind::audit) {
     auto owned = protocol::to_request(req);
     // A partner token sees only its own partner's changes (authorize checked any filter).
@@ -329,6 +328,11 @@ inline void admit(const session_env& env, const protocol::request_view& req,
   auto seq = st.next_seq++;
   switch (st.order.admit(seq, req)) {
     case transfer_order::verdict::send:
+      if (actors::is_audited(req.op)) {  // alone, after this read's batches (a block follows
+        send_batches(env, bytes);           // the bets before it); answered once audited
+        send_single(env, protocol::to_request(req), false, 0);
+        break;
+      }
       route(env, req);
       break;
     case transfer_order::verdict::send_tracked:

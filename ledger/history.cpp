@@ -1,23 +1,100 @@
 #include "ledger/history.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "base/invariant.hpp"
 #include "ledger/keys.hpp"
 
 namespace settle::ledger {
 
+namespace {
+
+/// The fixed part of a stored change (copied in and out with memcpy: no alignment needed).
+struct stored_header {
+  int64_t amount = 0, balance = 0, at_unix_ms = 0;
+  uint64_t version = 0;
+  uint8_t kind = 0;
+  uint8_t lengths[6] = {};
+
+  size_t text_bytes() const {
+    size_t n = 0;
+    for (auto l : lengths)
+      n += l;
+    return n;
+  }
+};
+
+using header_bytes = std::integral_constant<size_t, sizeof(int64_t) * 4 + 7>;
+
+void put_header(std::string& out, const int64_t (&nums)[4], uint8_t kind,
+                const uint8_t (&lengths)[6]) {
+  char buf[header_bytes::value];
+  std::memcpy(buf, nums, sizeof nums);
+  buf[32] = static_cast<char>(kind);
+  std::memcpy(buf + 33, lengths, sizeof lengths);
+  out.append(buf, sizeof buf);
+}
+
+stored_header read_header(const std::string& bytes, size_t at) {
+  SETTLE_ASSERT(at + header_bytes::value <= bytes.size(), "a history change cut short");
+  stored_header h;
+  int64_t nums[4];
+  std::memcpy(nums, bytes.data() + at, sizeof nums);
+  h.amount = nums[0];
+  h.balance = nums[1];
+  h.at_unix_ms = nums[2];
+  h.version = static_cast<uint64_t>(nums[3]);
+  h.kind = static_cast<uint8_t>(bytes[at + 32]);
+  std::memcpy(h.lengths, bytes.data() + at + 33, sizeof h.lengths);
+  SETTLE_ASSERT(at + header_bytes::value + h.text_bytes() <= bytes.size(),
+                "a history change's strings cut short");
+  return h;
+}
+
+}  // namespace
+
 bool kept_in_history(const record_view& rec) {
   return rec.type == record_type::txn && rec.outcome == protocol::txn_status::applied;
 }
 
-void history_book::drop_front(account_changes& a, size_t n) {
-  a.first += n;
+std::vector<size_t> history_book::offsets(const account_log& log) {
+  std::vector<size_t> out;
+  out.reserve(log.count);
+  for (size_t at = log.first; at < log.bytes.size();) {
+    out.push_back(at);
+    at += header_bytes::value + read_header(log.bytes, at).text_bytes();
+  }
+  SETTLE_ASSERT(out.size() == log.count, "a history log whose count does not match");
+  return out;
+}
+
+history_change history_book::load(const account_log& log, size_t at) {
+  const auto h = read_header(log.bytes, at);
+  history_change out;
+  std::string* fields[] = {&out.txn, &out.partner, &out.round, &out.game, &out.ref, &out.to};
+  size_t from = at + header_bytes::value;
+  for (size_t i = 0; i < std::size(fields); ++i) {
+    fields[i]->assign(log.bytes, from, h.lengths[i]);
+    from += h.lengths[i];
+  }
+  out.amount = h.amount;
+  out.balance = h.balance;
+  out.at_unix_ms = h.at_unix_ms;
+  out.version = h.version;
+  out.kind = static_cast<protocol::txn_kind>(h.kind);
+  return out;
+}
+
+void history_book::drop_oldest(account_log& log, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i)
+    log.first += header_bytes::value + read_header(log.bytes, log.first).text_bytes();
+  log.count -= n;
   changes_ -= n;
-  // Compact once half the vector is dropped: amortized O(1) per change, no deque's blocks.
-  if (a.first > 0 && a.first * 2 >= a.items.size()) {
-    a.items.erase(a.items.begin(), a.items.begin() + static_cast<std::ptrdiff_t>(a.first));
-    a.first = 0;
+  // Compact once half the buffer is dropped: amortized O(1) per change.
+  if (log.first > 0 && log.first * 2 >= log.bytes.size()) {
+    log.bytes.erase(0, log.first);
+    log.first = 0;
   }
 }
 
@@ -26,34 +103,36 @@ void history_book::add(const record_view& rec) {
     return;
   auto slot = by_account_.find(key(rec.account));
   if (slot == by_account_.end())
-    slot = by_account_.emplace(std::string{rec.account}, account_changes{}).first;
-  auto& a = slot->second;
-  SETTLE_ASSERT(a.items.size() == a.first || a.items.back().version < rec.version_after,
+    slot = by_account_.emplace(std::string{rec.account}, account_log{}).first;
+  auto& log = slot->second;
+  SETTLE_ASSERT(log.count == 0 || log.newest_version < rec.version_after,
                 "history of '" + std::string{rec.account} + "' going back to version " +
                     std::to_string(rec.version_after));
-  auto& c = a.items.emplace_back();
-  c.txn = rec.txn_id;
-  c.partner = rec.partner;
-  c.round = rec.round;
-  c.game = rec.game;
-  c.ref = rec.ref;
-  c.to = rec.to;
-  c.amount = rec.amount;
-  c.balance = rec.balance_after;
-  c.at_unix_ms = rec.at_unix_ms;
-  c.version = rec.version_after;
-  c.kind = rec.kind;
+  const std::string_view parts[] = {rec.txn_id, rec.partner, rec.round,
+                                    rec.game,   rec.ref,     rec.to};
+  uint8_t lengths[6];
+  for (size_t i = 0; i < std::size(parts); ++i) {
+    SETTLE_ASSERT(parts[i].size() <= 255, "an id longer than history keeps");
+    lengths[i] = static_cast<uint8_t>(parts[i].size());
+  }
+  const int64_t nums[4] = {rec.amount, rec.balance_after, rec.at_unix_ms,
+                           static_cast<int64_t>(rec.version_after)};
+  put_header(log.bytes, nums, static_cast<uint8_t>(rec.kind), lengths);
+  for (auto p : parts)
+    log.bytes.append(p);
+  ++log.count;
+  log.newest_version = rec.version_after;
   ++changes_;
-  if (a.items.size() - a.first > limits_.max_per_account)
-    drop_front(a, a.items.size() - a.first - limits_.max_per_account);
+  if (log.count > limits_.max_per_account)
+    drop_oldest(log, log.count - limits_.max_per_account);
 }
 
 bool history_book::add_replayed(const record_view& rec) {
   if (!kept_in_history(rec))
     return false;
   auto slot = by_account_.find(key(rec.account));
-  if (slot != by_account_.end() && slot->second.items.size() > slot->second.first &&
-      slot->second.items.back().version >= rec.version_after)
+  if (slot != by_account_.end() && slot->second.count > 0 &&
+      slot->second.newest_version >= rec.version_after)
     return false;
   add(rec);
   return true;
@@ -63,12 +142,18 @@ void history_book::undo_after(std::string_view account, uint64_t version) {
   auto slot = by_account_.find(key(account));
   if (slot == by_account_.end())
     return;
-  auto& a = slot->second;
-  while (a.items.size() > a.first && a.items.back().version > version) {
-    a.items.pop_back();
-    --changes_;
-  }
-  SETTLE_ASSERT(a.items.size() == a.first || a.items.back().version <= version,
+  auto& log = slot->second;
+  if (log.count == 0 || log.newest_version <= version)
+    return;
+  const auto at = offsets(log);
+  size_t keep = at.size();
+  while (keep > 0 && read_header(log.bytes, at[keep - 1]).version > version)
+    --keep;
+  log.bytes.resize(keep == at.size() ? log.bytes.size() : at[keep]);
+  changes_ -= at.size() - keep;
+  log.count = static_cast<uint32_t>(keep);
+  log.newest_version = keep == 0 ? 0 : read_header(log.bytes, at[keep - 1]).version;
+  SETTLE_ASSERT(log.count == 0 || log.newest_version <= version,
                 "history undo left a newer change");
 }
 
@@ -76,7 +161,7 @@ void history_book::forget(std::string_view account) {
   auto slot = by_account_.find(key(account));
   if (slot == by_account_.end())
     return;
-  changes_ -= slot->second.items.size() - slot->second.first;
+  changes_ -= slot->second.count;
   by_account_.erase(slot);
 }
 
@@ -84,15 +169,20 @@ size_t history_book::expire(int64_t now_unix_ms) {
   const int64_t oldest_kept = now_unix_ms - limits_.retention_ms;
   size_t dropped = 0;
   for (auto it = by_account_.begin(); it != by_account_.end();) {
-    auto& a = it->second;
-    size_t n = 0;
-    while (a.first + n < a.items.size() && a.items[a.first + n].at_unix_ms < oldest_kept)
+    auto& log = it->second;
+    uint32_t n = 0;
+    for (size_t at = log.first; n < log.count;) {
+      const auto h = read_header(log.bytes, at);
+      if (h.at_unix_ms >= oldest_kept)
+        break;
       ++n;
+      at += header_bytes::value + h.text_bytes();
+    }
     if (n > 0) {
-      drop_front(a, n);
+      drop_oldest(log, n);
       dropped += n;
     }
-    if (a.items.size() == a.first)
+    if (log.count == 0)
       by_account_.erase(it++);
     else
       ++it;
@@ -107,14 +197,15 @@ std::vector<history_change> history_book::page(std::string_view account, uint32_
   auto slot = by_account_.find(key(account));
   if (slot == by_account_.end())
     return out;
-  const auto& a = slot->second;
-  for (size_t i = a.items.size(); i > a.first && out.size() < limit; --i) {
-    const auto& c = a.items[i - 1];
+  const auto& log = slot->second;
+  const auto at = offsets(log);
+  for (size_t i = at.size(); i > 0 && out.size() < limit; --i) {
+    auto c = load(log, at[i - 1]);
     if (before_version != 0 && c.version >= before_version)
       continue;
     if (!partner.empty() && c.partner != partner)
       continue;
-    out.push_back(c);
+    out.push_back(std::move(c));
   }
   return out;
 }

@@ -60,14 +60,22 @@ public:
   const history_limits& limits() const { return limits_; }
 
 private:
-  struct account_changes {
-    std::vector<history_change> items;  // oldest first, from `first` on
-    size_t first = 0;                   // items before it are dropped (compacted lazily)
+  /// One account's changes, back to back in one buffer (no allocation per change): each a
+  /// fixed header (amount, balance, at, version, kind, the six strings' lengths) then its
+  /// strings (txn, partner, round, game, ref, to; ids are at most 64 bytes).
+  struct account_log {
+    std::string bytes;
+    size_t first = 0;      // byte offset of the oldest kept change (before: dropped)
+    uint32_t count = 0;    // changes kept
+    uint64_t newest_version = 0;
   };
-  void drop_front(account_changes& a, size_t n);
+  /// The offsets of `log`'s kept changes, oldest first.
+  static std::vector<size_t> offsets(const account_log& log);
+  static history_change load(const account_log& log, size_t at);
+  void drop_oldest(account_log& log, uint32_t n);
 
   history_limits limits_;
-  absl::flat_hash_map<std::string, account_changes> by_account_;
+  absl::flat_hash_map<std::string, account_log> by_account_;
   size_t changes_ = 0;
 };
 

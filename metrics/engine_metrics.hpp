@@ -8,10 +8,12 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "metrics/alert_rules.hpp"
 #include "metrics/histogram.hpp"
 #include "protocol/messages.hpp"
 
@@ -80,6 +82,33 @@ struct engine_metrics {
     return scraped_;
   }
 
+  /// The partner flows (flow_key) the [[alerts]] partner rules follow: set once, before any
+  /// traffic. Nothing else is kept, so an engine without such rules pays one load per delta.
+  void follow_flows(const std::vector<std::string>& keys) {
+    std::lock_guard lock{flows_mutex_};
+    for (const auto& k : keys)
+      flows_.emplace(k, partner_flow{});
+    flows_followed_.store(!flows_.empty(), std::memory_order_release);
+  }
+  /// Adds one partner's applied amounts in one currency (partner settlement's deltas).
+  void add_flow(const std::string& key, int64_t bets, int64_t wins, int64_t rollbacks) {
+    if (!flows_followed_.load(std::memory_order_acquire))
+      return;
+    std::lock_guard lock{flows_mutex_};
+    auto it = flows_.find(key);
+    if (it == flows_.end())
+      return;
+    it->second.bets += bets;
+    it->second.wins += wins;
+    it->second.rollbacks += rollbacks;
+  }
+  bool follows_flows() const { return flows_followed_.load(std::memory_order_acquire); }
+  /// The followed flows, sorted by key.
+  std::vector<std::pair<std::string, partner_flow>> flows() const {
+    std::lock_guard lock{flows_mutex_};
+    return {flows_.begin(), flows_.end()};
+  }
+
   /// Counts one answered transaction.
   void count_txn(protocol::txn_kind kind, protocol::txn_status status, protocol::error_code error,
                  uint64_t n = 1) {
@@ -97,6 +126,9 @@ private:
   }
   mutable std::mutex scraped_mutex_;
   std::vector<scraped_value> scraped_;
+  std::atomic<bool> flows_followed_{false};
+  mutable std::mutex flows_mutex_;
+  std::map<std::string, partner_flow> flows_;
 };
 
 }  // namespace settle::metrics

@@ -75,7 +75,8 @@ inline size_t request_room(const request& r) {
 
 /// The map header and fields of a subscribe (op and rid follow).
 inline void write_subscribe_fields(mp_writer& w, const request& r) {
-  w.map_header(2 + !r.accounts.empty() + !r.partners.empty() + (r.all ? 1 : 0));
+  w.map_header(2 + !r.accounts.empty() + !r.partners.empty() + (r.all ? 1 : 0) +
+               (r.alerts ? 1 : 0));
   for (auto [name, list] :
        {std::pair{"accounts", &r.accounts}, std::pair{"partners", &r.partners}}) {
     if (list->empty())
@@ -87,6 +88,10 @@ inline void write_subscribe_fields(mp_writer& w, const request& r) {
   }
   if (r.all) {
     w.str("all");
+    w.boolean(true);
+  }
+  if (r.alerts) {
+    w.str("alerts");
     w.boolean(true);
   }
 }

@@ -96,6 +96,7 @@ void assign(request& out, const request_view& v) {
   copy_list(out.accounts, v.account_list);
   copy_list(out.partners, v.partner_list);
   out.all = v.all;
+  out.alerts = v.alerts;
   out.subscription = v.subscription;
   out.limit = v.limit;
   out.before_version = v.before_version;
@@ -130,6 +131,7 @@ request_view view_of(const request& r) {
   v.ref = r.ref;
   v.to = r.to;
   v.all = r.all;
+  v.alerts = r.alerts;
   v.subscription = r.subscription;
   v.limit = r.limit;
   v.before_version = r.before_version;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace settle::protocol {
@@ -125,6 +126,7 @@ struct request {
   // subscribe
   std::vector<std::string> accounts, partners;
   bool all = false;
+  bool alerts = false;  // subscribe: the [[alerts]] rules' alert events
   // unsubscribe
   uint64_t subscription = 0;
   // history (with account; partner: only that partner's changes), audit (with before)
@@ -154,6 +156,7 @@ struct request_view {
   // subscribe: the msgpack arrays of ids as sent (already checked); list_items() reads them
   std::string_view account_list, partner_list;
   bool all = false;
+  bool alerts = false;
   // unsubscribe
   uint64_t subscription = 0;
   // history, audit
@@ -278,6 +281,10 @@ struct event {
   std::string reason;
   // alert (with partner, currency, at): a supplier's credit left and its credit_alert
   int64_t credit_remaining = 0, credit_alert = 0;
+  // alert of an [[alerts]] rule (name not empty): firing or resolved, with its numbers
+  std::string name, state;
+  double value = 0, threshold = 0;
+  std::vector<std::pair<std::string, std::string>> labels;  // e.g. rule, partner
 };
 
 /// Builds an error response for `rid`.

@@ -72,6 +72,14 @@ public:
 
   void boolean(bool b) { byte(b ? 0xc3 : 0xc2); }
 
+  /// A float 64 (alert values and thresholds).
+  void f64(double v) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    byte(0xcb);
+    be<8>(bits);
+  }
+
   /// msgpack-c's pack_imp_uint64.
   void uint(uint64_t v) {
     if (v < 128) {

@@ -52,14 +52,15 @@ constexpr size_t max_token_bytes = 256;  // hello token
 /// The request keys the decoder reads; every other key is skipped.
 enum class key : uint8_t {
   op, rid, token, account, currency, partner, id, kind, amount, round, game, ref, to,
-  accounts, partners, all, subscription, limit, before, before_version,
+  accounts, partners, all, subscription, limit, before, before_version, alerts,
   unknown,
 };
 constexpr size_t known_keys = static_cast<size_t>(key::unknown);
 constexpr std::array<std::string_view, known_keys> key_names{
     "op", "rid", "token", "account", "currency", "partner", "id",
     "kind", "amount", "round", "game", "ref", "to",
-    "accounts", "partners", "all", "subscription", "limit", "before", "before_version"};
+    "accounts", "partners", "all", "subscription", "limit", "before", "before_version",
+    "alerts"};
 constexpr size_t max_list_items = 10'000;  // ids in one subscribe list
 
 /// `k` (whose length the caller matched) equals the literal.
@@ -78,7 +79,8 @@ key key_of(std::string_view k) {
     case 4: return is(k, "kind") ? key::kind : is(k, "game") ? key::game : key::unknown;
     case 5: return is(k, "token") ? key::token : is(k, "round") ? key::round
                    : is(k, "limit") ? key::limit : key::unknown;
-    case 6: return is(k, "amount") ? key::amount : is(k, "before") ? key::before : key::unknown;
+    case 6: return is(k, "amount") ? key::amount : is(k, "before") ? key::before
+                   : is(k, "alerts") ? key::alerts : key::unknown;
     case 7: return is(k, "account") ? key::account : is(k, "partner") ? key::partner
                                                                        : key::unknown;
     case 8: return is(k, "currency") ? key::currency : is(k, "accounts") ? key::accounts
@@ -192,6 +194,7 @@ void clear(request_view& v) {
   v.account_list = {};
   v.partner_list = {};
   v.all = false;
+  v.alerts = false;
   v.subscription = 0;
   v.limit = 0;
   v.before_version = 0;
@@ -434,8 +437,9 @@ void decode_fields(std::string_view body, request_view& out, field_checker& f) {
     case op_kind::subscribe:
       if (f.list(key::accounts, out.account_list, false) &&
           f.list(key::partners, out.partner_list, true) && f.flag(key::all, out.all) &&
-          out.account_list.empty() && out.partner_list.empty() && !out.all)
-        f.fail(key::all, "subscribe needs accounts, partners or all: true");
+          f.flag(key::alerts, out.alerts) && out.account_list.empty() &&
+          out.partner_list.empty() && !out.all && !out.alerts)
+        f.fail(key::all, "subscribe needs accounts, partners, all: true or alerts: true");
       break;
     case op_kind::unsubscribe:
       f.uint(key::subscription, out.subscription);

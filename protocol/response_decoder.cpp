@@ -4,6 +4,7 @@
 #include "protocol/codec.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -365,6 +366,45 @@ inline bool get_event_kind(const mp_item& v, event_kind& out) {
   return true;
 }
 
+/// A float field (a float 64 or 32, or an integer).
+inline bool get_f64(const mp_item& v, double& out) {
+  if (v.type == mp_type::float64) {
+    std::memcpy(&out, &v.u64, sizeof out);
+    return true;
+  }
+  if (v.type == mp_type::float32) {
+    const auto bits = static_cast<uint32_t>(v.u64);
+    float f = 0;
+    std::memcpy(&f, &bits, sizeof f);
+    out = f;
+    return true;
+  }
+  if (v.type == mp_type::positive || v.type == mp_type::negative) {
+    out = v.type == mp_type::positive ? static_cast<double>(v.u64) : static_cast<double>(v.i64());
+    return true;
+  }
+  return false;
+}
+
+/// The `pairs` of an alert's labels map (its header read); false on a msgpack problem. A
+/// non-string key or value makes the event malformed (`good`, `bad`).
+inline bool read_labels(mp_reader& rd, uint64_t pairs, event& out, bool& good,
+                        std::string_view& bad) {
+  mp_item k, v;
+  for (uint64_t j = 0; j < pairs; ++j) {
+    if (!rd.next_value(k) || !rd.next_value(v))
+      return false;
+    if (k.type != mp_type::str || v.type != mp_type::str) {
+      if (good)
+        bad = "labels";
+      good = false;
+      continue;
+    }
+    out.labels.emplace_back(std::string{k.str()}, std::string{v.str()});
+  }
+  return true;
+}
+
 /// Applies one pair of an event map to `out`; false for a bad value (unknown keys are
 /// skipped). Sets `has_event` when the pair is the `event` key.
 inline bool apply_event_field(std::string_view name, const mp_item& v, event& out,
@@ -391,6 +431,10 @@ inline bool apply_event_field(std::string_view name, const mp_item& v, event& ou
   if (name == "reason" || name == "alert") return get_str(v, out.reason);
   if (name == "credit_remaining") return get_i64(v, out.credit_remaining);
   if (name == "credit_alert") return get_i64(v, out.credit_alert);
+  if (name == "name") return get_str(v, out.name);
+  if (name == "state") return get_str(v, out.state);
+  if (name == "value") return get_f64(v, out.value);
+  if (name == "threshold") return get_f64(v, out.threshold);
   return true;
 }
 
@@ -417,6 +461,13 @@ bool decode_event(std::string_view body, event& out, std::string& error_message)
       return false;
     }
     const std::string_view name = k.str();
+    if (name == "labels" && v.type == mp_type::map) {  // string -> string, read here
+      if (!read_labels(rd, v.u64, out, good, bad)) {
+        error_message = std::string{detail::error_text(rd.error())};
+        return false;
+      }
+      continue;
+    }
     if (!apply_event_field(name, v, out, has_event) && good) {
       good = false;
       bad = name;

@@ -194,8 +194,29 @@ namespace {
 
 /// Room for the map of `e`: at most 9 pairs plus its strings.
 size_t event_map_bytes(const event& e) {
+  size_t labels = 0;
+  for (const auto& [k, v] : e.labels)
+    labels += 2 * mp_writer::max_str_header_bytes + k.size() + v.size();
   return map_bytes(12) + e.account.size() + e.currency.size() + e.txn.size() + e.change.size() +
-         e.partner.size() + e.reason.size() + e.round.size() + e.game.size();
+         e.partner.size() + e.reason.size() + e.round.size() + e.game.size() + e.name.size() +
+         e.state.size() + labels + mp_writer::max_map_header_bytes;
+}
+
+/// An [[alerts]] rule's alert: {event, name, state, value, threshold, at, labels}.
+void write_rule_alert(mp_writer& w, const event& e) {
+  w.map_header(7);
+  kv(w, "event", "alert");
+  kv(w, "name", e.name);
+  kv(w, "state", e.state);
+  w.str("value");
+  w.f64(e.value);
+  w.str("threshold");
+  w.f64(e.threshold);
+  kv_int(w, "at", e.at_unix_ms);
+  w.str("labels");
+  w.map_header(static_cast<uint32_t>(e.labels.size()));
+  for (const auto& [k, v] : e.labels)
+    kv(w, k, v);
 }
 
 /// The map of one event: the body of an event frame, and an item of an event array.
@@ -240,6 +261,8 @@ void write_event_map(mp_writer& w, const event& e) {
       kv(w, "reason", e.reason);
       return;
     case event_kind::alert:
+      if (!e.name.empty())
+        return write_rule_alert(w, e);
       w.map_header(7);
       kv(w, "event", "alert");
       kv(w, "alert", e.reason);

@@ -1,7 +1,8 @@
 // settled's HTTP listener as a scraper and a browser see it (docs/operations.md): /metrics
 // counts exactly what the engine answered, /healthz and /readyz, the listener's limits
 // (max_request_bytes, max_connections, idle_timeout_ms) at and past their values, and the
-// WebSocket bridge at /ws (the protocol as JSON, the same roles).
+// WebSocket bridge at /ws (the protocol as JSON, the same roles); an [[alerts]] rule fires and
+// resolves on /metrics, on an `alerts: true` subscription and through the webhook (retried).
 #define BOOST_TEST_MODULE http
 #include <boost/test/unit_test.hpp>
 
@@ -14,7 +15,9 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -277,16 +280,99 @@ BOOST_AUTO_TEST_CASE(the_dashboards_files_and_nothing_else) {
   BOOST_CHECK(missing.body.find("npm ci") != std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(an_alert_rule_fires_and_resolves_itself) {
+namespace {
+
+/// A webhook receiver on 127.0.0.1: answers its first `failures` POSTs 500, then 200, and
+/// keeps the bodies of every POST it got.
+class webhook_receiver {
+public:
+  explicit webhook_receiver(int failures) : failures_(failures) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE_EQUAL(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    socklen_t len = sizeof(a);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    ::listen(fd_, 16);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~webhook_receiver() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  uint16_t port() const { return port_; }
+  std::vector<std::string> bodies() {
+    std::lock_guard lock{mutex_};
+    return bodies_;
+  }
+
+private:
+  void serve() {
+    for (;;) {
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0)
+        return;
+      std::string in;
+      char buf[4096];
+      size_t need = std::string::npos;
+      while (need == std::string::npos || in.size() < need) {
+        ssize_t n = ::read(c, buf, sizeof(buf));
+        if (n <= 0)
+          break;
+        in.append(buf, static_cast<size_t>(n));
+        auto end = in.find("\r\n\r\n");
+        auto cl = in.find("Content-Length: ");
+        if (end != std::string::npos && cl != std::string::npos)
+          need = end + 4 + std::stoul(in.substr(cl + 16));
+      }
+      const bool fail = failures_-- > 0;
+      {
+        std::lock_guard lock{mutex_};
+        if (need != std::string::npos)
+          bodies_.push_back(in.substr(in.find("\r\n\r\n") + 4));
+      }
+      const std::string answer = fail ? "HTTP/1.1 500 No\r\nContent-Length: 0\r\n\r\n"
+                                      : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+      (void)!::write(c, answer.data(), answer.size());
+      ::close(c);
+    }
+  }
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  int failures_;
+  std::mutex mutex_;
+  std::vector<std::string> bodies_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(an_alert_rule_fires_and_resolves_itself_on_metrics_streams_and_webhook) {
+  webhook_receiver hook{1};  // the first POST fails: the alert is posted again
   const std::string conf = "/tmp/settle-alerts-" + std::to_string(::getpid()) + ".toml";
   std::ofstream{conf} << "[[alerts]]\nname = \"errors\"\nrule = \"error_rate\"\n"
-                         "threshold = 2\nwindow_s = 2\n";
-  engine_process eng{{"--http", "127.0.0.1:0", "--config", conf}};
+                         "threshold = 2\nwindow_s = 2\n"
+                         "[[alerts]]\nname = \"acme-wins\"\nrule = \"win_rate_shift\"\n"
+                         "partner = \"acme\"\ncurrency = \"EUR\"\nthreshold = 0.5\n"
+                         "window_s = 60\nbaseline_s = 600\n";
+  engine_process eng{{"--http", "127.0.0.1:0", "--config", conf, "--alert-webhook-url",
+                      "http://127.0.0.1:" + std::to_string(hook.port()) + "/hooks/settle",
+                      "--alert-webhook-retry-ms", "50"}};
   auto firing = [&] {
     return sample(prometheus_samples(http_get(eng.http_port(), "/metrics").body),
                   "settle_alert_firing{name=\"errors\"}");
   };
   BOOST_CHECK_EQUAL(firing(), 0);
+  // A viewer follows the alerts; a partner token may not.
+  auto viewer = eng.connect(testing::viewer_token);
+  protocol::request sub;
+  sub.op = protocol::op_kind::subscribe;
+  sub.alerts = true;
+  BOOST_REQUIRE(viewer->call(sub).ok());
+  BOOST_CHECK(eng.connect(testing::acme_token)->call(sub).error == error_code::forbidden);
   // 50 refusals (no such account) in well under a second: above 2 per second.
   auto c = eng.connect();
   for (int i = 0; i < 50; ++i)
@@ -304,5 +390,36 @@ BOOST_AUTO_TEST_CASE(an_alert_rule_fires_and_resolves_itself) {
   for (int i = 0; i < 200 && !resolved; ++i, std::this_thread::sleep_for(std::chrono::milliseconds(50)))
     resolved = firing() == 0;
   BOOST_CHECK(resolved);
+  // The stream: firing, then resolved, with their numbers and labels.
+  auto up = viewer->next_event(2000);
+  BOOST_REQUIRE(up.has_value());
+  BOOST_CHECK(up->kind == protocol::event_kind::alert);
+  BOOST_CHECK_EQUAL(up->name, "errors");
+  BOOST_CHECK_EQUAL(up->state, "firing");
+  BOOST_CHECK_GT(up->value, 2);
+  BOOST_CHECK_EQUAL(up->threshold, 2);
+  BOOST_CHECK_GT(up->at_unix_ms, 1'700'000'000'000);
+  BOOST_CHECK(up->labels == (std::vector<std::pair<std::string, std::string>>{
+                                {"rule", "error_rate"}}));
+  auto down = viewer->next_event(2000);
+  BOOST_REQUIRE(down.has_value());
+  BOOST_CHECK_EQUAL(down->state, "resolved");
+  // The webhook: the firing alert twice (the first POST was answered 500), then resolved.
+  std::vector<std::string> got;
+  for (int i = 0; i < 100 && got.size() < 3; ++i, std::this_thread::sleep_for(std::chrono::milliseconds(50)))
+    got = hook.bodies();
+  BOOST_REQUIRE_EQUAL(got.size(), 3u);
+  BOOST_CHECK_EQUAL(got[0], got[1]);
+  const auto first = json::parse(got[0]), last = json::parse(got[2]);
+  BOOST_CHECK_EQUAL(first["name"], "errors");
+  BOOST_CHECK_EQUAL(first["state"], "firing");
+  BOOST_CHECK_EQUAL(first["threshold"], 2.0);
+  BOOST_CHECK_EQUAL(first["labels"]["rule"], "error_rate");
+  BOOST_CHECK_EQUAL(last["state"], "resolved");
+  const auto after = prometheus_samples(http_get(eng.http_port(), "/metrics").body);
+  BOOST_CHECK_EQUAL(sample(after, "settle_alert_webhook_posts_total{result=\"sent\"}"), 2);
+  BOOST_CHECK_EQUAL(sample(after, "settle_alert_webhook_posts_total{result=\"failed\"}"), 0);
+  // The partner rule is evaluated (no traffic of acme: nothing to compare, not firing).
+  BOOST_CHECK_EQUAL(sample(after, "settle_alert_firing{name=\"acme-wins\"}"), 0);
   std::remove(conf.c_str());
 }

@@ -445,8 +445,9 @@ decode_status decode_request(std::string_view body, request& out, std::string& e
         break;
       case op_kind::subscribe:
         if (f.list("accounts", out.accounts, false) && f.list("partners", out.partners, true) &&
-            f.flag("all", out.all) && out.accounts.empty() && out.partners.empty() && !out.all)
-          f.fail("all", "subscribe needs accounts, partners or all: true");
+            f.flag("all", out.all) && f.flag("alerts", out.alerts) && out.accounts.empty() &&
+            out.partners.empty() && !out.all && !out.alerts)
+          f.fail("all", "subscribe needs accounts, partners, all: true or alerts: true");
         break;
       case op_kind::unsubscribe:
         f.uint("subscription", out.subscription);
@@ -593,7 +594,7 @@ void encode_request(const request& r, std::vector<char>& out) {
         kv_int(pk, "subscription", r.subscription);
         break;
       case op_kind::subscribe: {
-        const uint32_t n = 2 + !r.accounts.empty() + !r.partners.empty() + r.all;
+        const uint32_t n = 2 + !r.accounts.empty() + !r.partners.empty() + r.all + r.alerts;
         pk.pack_map(n);
         for (auto [name, list] : {std::pair{"accounts", &r.accounts},
                                   std::pair{"partners", &r.partners}}) {
@@ -607,6 +608,8 @@ void encode_request(const request& r, std::vector<char>& out) {
         }
         if (r.all)
           kv_bool(pk, "all", true);
+        if (r.alerts)
+          kv_bool(pk, "alerts", true);
         break;
       }
       case op_kind::txn: {

@@ -284,3 +284,52 @@ BOOST_AUTO_TEST_CASE(mutated_arrays_never_crash) {
   }
   BOOST_CHECK_GT(refusals, 0u);
 }
+
+BOOST_AUTO_TEST_CASE(a_rule_alert_and_a_balance_event_with_partner_round_and_game) {
+  event a;
+  a.kind = event_kind::alert;
+  a.name = "acme-win-rate";
+  a.state = "firing";
+  a.value = 0.375;
+  a.threshold = 0.25;
+  a.at_unix_ms = 1795386131710;
+  a.labels = {{"rule", "win_rate_shift"}, {"partner", "acme"}, {"currency", "EUR"}};
+  std::vector<char> framed;
+  encode_event(a, framed);
+  BOOST_CHECK((keys_of(body_of(framed)) ==
+               std::set<std::string>{"event", "name", "state", "value", "threshold", "at",
+                                     "labels"}));
+  auto back = round_trip(a);
+  BOOST_CHECK(back.kind == event_kind::alert);
+  BOOST_CHECK_EQUAL(back.name, a.name);
+  BOOST_CHECK_EQUAL(back.state, "firing");
+  BOOST_CHECK_EQUAL(back.value, 0.375);  // exactly: a float 64
+  BOOST_CHECK_EQUAL(back.threshold, 0.25);
+  BOOST_CHECK_EQUAL(back.at_unix_ms, a.at_unix_ms);
+  BOOST_CHECK(back.labels == a.labels);
+  // A float 32 and an integer value are read too; labels must be strings.
+  auto body = map_body{{"event", val("alert")}, {"name", val("x")}, {"value", val(2.5f)},
+                       {"threshold", val(3)}}.pack();
+  event f;
+  std::string why;
+  BOOST_REQUIRE_MESSAGE(decode_event(body, f, why), why);
+  BOOST_CHECK_EQUAL(f.value, 2.5);
+  BOOST_CHECK_EQUAL(f.threshold, 3);
+  auto bad = map_body{{"event", val("alert")},
+                      {"labels", [](sbuf_packer& pk) {
+                         pk.pack_map(1);
+                         pk.pack(std::string{"rule"});
+                         pk.pack(7);
+                       }}}.pack();
+  BOOST_CHECK(!decode_event(bad, f, why));
+  BOOST_CHECK_NE(why.find("labels"), std::string::npos);
+  // Balance events carry the partner, round and game of bets, wins and rollbacks.
+  auto b = balance_event(true);
+  b.partner = "acme";
+  b.round = "r-9";
+  b.game = "slots-7";
+  auto bb = round_trip(b);
+  check_same(bb, b);
+  BOOST_CHECK_EQUAL(bb.round, "r-9");
+  BOOST_CHECK_EQUAL(bb.game, "slots-7");
+}
