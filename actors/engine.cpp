@@ -44,8 +44,11 @@ engine::engine(caf::actor_system& sys, engine_options opts, engine_seed seed)
                                 std::to_string(opts.shards));
   seed.accounts.resize(opts.shards);
   seed.partner_spill.resize(opts.shards);
-  if (seed.history.size() != opts.shards)
-    seed.history.assign(opts.shards, ledger::history_book{opts.shard.history});
+  if (seed.history.size() != opts.shards) {
+    seed.history.clear();
+    for (uint32_t i = 0; i < opts.shards; ++i)
+      seed.history.emplace_back(opts.shard.history);
+  }
   ids_->reserve(seed.ids.size());
   for (auto& [key, entry] : seed.ids)
     ids_->put(key, std::move(entry));

@@ -27,7 +27,7 @@ namespace settle::actors {
 struct engine_seed {
   std::vector<ledger_shard::account_map> accounts;  // per shard, or empty
   std::vector<ledger::partner_spill> partner_spill; // per shard, or empty
-  std::vector<ledger::history_book> history;        // per shard, or empty (none kept)
+  std::vector<ledger::history_log> history;         // per shard, or empty (none kept)
   ledger::id_map ids;
   std::map<std::pair<std::string, ledger::currency_code>, ledger::clearing_account> clearing;
   ledger::settlement_book settlement;  // folded from the settlement stream

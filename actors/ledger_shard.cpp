@@ -50,6 +50,9 @@ ledger_shard::ledger_shard(caf::actor_config& cfg, ledger_shard_setup s)
       history_(std::move(s.history)) {
   if (metrics_)
     metrics_->accounts.fetch_add(static_cast<int64_t>(accounts_.size()));
+  for (auto& [id, st] : accounts_)  // recovered accounts: where their history ends
+    st.history_head = history_.head_of(id);
+  history_.forget_names();
   open_.shard = index_;
   open_.seq = 1;
 }
@@ -298,7 +301,6 @@ uint64_t ledger_shard::wait_chunk() const {
 void ledger_shard::append(const persistence::record_view& rec) {
   if (watching())
     note_change(rec);
-  history_.add(rec);  // undone with its account (undo)
   if (!journal_)
     return;
   persistence::append_record(open_.bytes, rec);
@@ -489,20 +491,17 @@ void ledger_shard::undo(item& it, const std::string& why) {
   std::string_view account = r != nullptr ? r->account : std::string_view{it.xfer->req.account};
   if (it.effects & account_created) {
     accounts_.erase(accounts_.find(ledger::key(account)));
-    history_.forget(account);
     if (metrics_)
       metrics_->accounts.fetch_sub(1, std::memory_order_relaxed);
   } else if (it.effects & account_changed) {
     auto acc = accounts_.find(ledger::key(account));
     SETTLE_ASSERT(acc != accounts_.end(), "undo of a change to a missing account");
     acc->second = it.before;
-    history_.undo_after(account, it.before.version);
   }
   if ((it.effects & second_changed) && r != nullptr) {
     auto acc = accounts_.find(ledger::key(r->to));
     SETTLE_ASSERT(acc != accounts_.end(), "undo of a change to a missing transfer target");
     acc->second = it.before2;
-    history_.undo_after(r->to, it.before2.version);
   }
   if (r != nullptr)
     undo_ids(it, *r);

@@ -54,7 +54,7 @@ struct ledger_shard_setup {
   ledger::account_map accounts;  // recovered
   ledger::partner_spill partner_spill;  // recovered partner marks beyond the accounts' bits
   std::shared_ptr<metrics::engine_metrics> metrics;  // accounts counted here (null: not)
-  ledger::history_book history;  // recovered (its limits are the shard's)
+  ledger::history_log history;  // recovered (its limits are the shard's)
 };
 
 /// The actor. Sessions send request_batch messages and get reply_batch messages back; tools
@@ -211,8 +211,9 @@ private:
   ledger::id_entry pending_entry(const protocol::request_view& r, uint64_t fp) const;
   /// Carries out a state change on its account (the id effects are the caller's: they happen
   /// under the id store's lock, where the entries were read).
+  /// `rec`: the change's record, kept in the account's history (undone with the account).
   void change_account(ledger::account_state& acc, std::string_view account,
-                      const ledger::state_change& c);
+                      const ledger::state_change& c, const persistence::record_view& rec);
   void add_clearing(const ledger::clearing_leg& leg);
   delta_batch take_deltas();
 
@@ -290,7 +291,7 @@ private:
   ledger::partner_spill partner_spill_;
   std::shared_ptr<metrics::engine_metrics> metrics_;  // null: nothing counted
   ledger::partner_bit_memo partner_bits_;
-  ledger::history_book history_;  // the accounts' recent changes
+  ledger::history_log history_;  // the accounts' recent changes
   int64_t history_expired_s_ = 0;
 
   // Balance events: watched accounts (with how many subscriptions name each), and the events

@@ -122,8 +122,8 @@ void ledger_shard::transfer_local(held_batch& b, uint32_t i, const ledger::id_ha
   it.effects = account_changed | second_changed | id_reserved;
   it.before = *source;
   it.before2 = *target;
-  change_account(*source, r.account, debit_change);
-  change_account(*target, r.to, credit_change);
+  change_account(*source, r.account, debit_change, debit);
+  change_account(*target, r.to, credit_change, credit);
   ids_->with(key, [&](ledger::id_store::map& m) { m.find(key)->second = ledger::remembered(debit); });
   append(debit);
   append(credit);
@@ -164,7 +164,7 @@ void ledger_shard::transfer_checked(const std::shared_ptr<transfer>& t, leg_verd
   it.then = follow_up::transfer_debit;
   it.effects = account_changed;
   it.before = *source;
-  change_account(*source, t->req.account, change);
+  change_account(*source, t->req.account, change, rec);
   t->source_after = *source;
   t->remembered = ledger::remembered(rec);  // stored once the credit has landed
   t->at = transfer::stage::debiting;
@@ -238,7 +238,7 @@ void ledger_shard::transfer_refund(const std::shared_ptr<transfer>& t) {
   it.then = follow_up::transfer_refund;
   it.effects = account_changed;
   it.before = src->second;
-  change_account(src->second, t->req.account, change);
+  change_account(src->second, t->req.account, change, rec);
   append(rec);
   answer_later(std::move(it));
 }
@@ -304,7 +304,7 @@ caf::result<leg_verdict> ledger_shard::credit_target(transfer_credit& c) {
   it.then = follow_up::credit_answer;
   it.effects = account_changed;
   it.before = *target;
-  change_account(*target, c.target, change);
+  change_account(*target, c.target, change, rec);
   append(rec);
   it.answer.balance = target->balance;
   it.answer.version = target->version;

@@ -88,13 +88,16 @@ void ledger_shard::answer_unapplied(held_batch& b, uint32_t i, ledger::verdict v
 }
 
 void ledger_shard::change_account(ledger::account_state& acc, std::string_view account,
-                                  const ledger::state_change& c) {
+                                  const ledger::state_change& c,
+                                  const persistence::record_view& rec) {
   SETTLE_ASSERT(c.fits() && !c.stale, "a live change that does not fit: " + c.problem);
   SETTLE_ASSERT(c.account.version >= acc.version, "an account version going back");
   const uint64_t partner_bits = acc.partner_bits;  // marks are the shard's (below)
   acc = c.account;
   acc.partner_bits = partner_bits;
   mark(acc, account, c.mark);
+  if (history_.enabled() && ledger::kept_in_history(rec))
+    acc.history_head = history_.add(rec, acc.history_head);
 }
 
 void ledger_shard::on_txn(held_batch& b, uint32_t i, const ledger::id_hash& key) {
@@ -142,7 +145,7 @@ void ledger_shard::on_simple(held_batch& b, uint32_t i, const ledger::id_hash& k
   auto it = make_item(&b, i);
   it.effects = account_changed | id_effects(change);
   it.before = *account;
-  change_account(*account, r.account, change);
+  change_account(*account, r.account, change, rec);
   append(rec);
   it.clearing = change.clearing;
   it.answer.balance = account->balance;
@@ -194,7 +197,7 @@ void ledger_shard::on_rollback(held_batch& b, uint32_t i, const ledger::id_hash&
   auto it = make_item(&b, i);
   it.effects = account_changed | id_effects(change);
   it.before = *account;
-  change_account(*account, r.account, change);
+  change_account(*account, r.account, change, rec);
   ids_->with(key, [&](ledger::id_store::map& m) { m.find(key)->second = ledger::remembered(rec); });
   append(rec);
   it.clearing = change.clearing;
@@ -243,7 +246,7 @@ void ledger_shard::on_status(held_batch& b, uint32_t i) {
     auto change = ledger::apply(rec, &acc->second);
     it.effects = account_changed;
     it.before = acc->second;
-    change_account(acc->second, r.account, change);
+    change_account(acc->second, r.account, change, rec);
     append(rec);
   }
   it.answer.full = account_answer(r.op, r.account, acc->second);

@@ -69,7 +69,7 @@ void start_logging(const config::engine_config& cfg) {
 settle::ledger::history_limits history_limits_from(const config::engine_config& cfg) {
   settle::ledger::history_limits h;
   h.retention_ms = static_cast<int64_t>(cfg.history_retention_s) * 1000;
-  h.max_per_account = cfg.history_retention_s == 0 ? 0 : cfg.history_max_per_account;
+  h.max_bytes = cfg.history_max_bytes;
   return h;
 }
 

@@ -37,11 +37,12 @@ void report(const char* what, size_t count, size_t bytes) {
 /// Bets as providers send them: a 16-byte id, partner "prov12", a 12-byte round and a 9-byte
 /// game, `per_account` to an account.
 void measure_history(size_t changes, size_t per_account) {
-  ledger::history_book book{{.retention_ms = INT64_MAX / 2, .max_per_account = UINT32_MAX}};
+  ledger::history_log log{{.retention_ms = INT64_MAX / 2, .max_bytes = UINT64_MAX / 2}};
   const size_t holders = std::max<size_t>(1, changes / per_account);
   std::vector<std::string> names;
   for (size_t a = 0; a < holders; ++a)
     names.push_back(fmt::format("p{:06}", a));
+  std::vector<uint64_t> heads(holders, 0);  // account_state::history_head in the engine
   size_t before = heap_bytes();
   std::string txn, round;
   for (size_t i = 0; i < changes; ++i) {
@@ -49,6 +50,7 @@ void measure_history(size_t changes, size_t per_account) {
     round = fmt::format("r-{:010}", i / 3);
     ledger::record_view r;
     r.account = names[i % holders];
+    r.type = ledger::record_type::txn;
     r.kind = protocol::txn_kind::bet;
     r.txn_id = txn;
     r.partner = "prov12";
@@ -57,10 +59,10 @@ void measure_history(size_t changes, size_t per_account) {
     r.amount = -100;
     r.version_after = i / holders + 1;
     r.at_unix_ms = 1'800'000'000'000 + static_cast<int64_t>(i);
-    book.add(r);
+    heads[i % holders] = log.add(r, heads[i % holders]);
   }
-  report(fmt::format("history changes ({} per account)", per_account).c_str(),
-         book.changes(), heap_bytes() - before);
+  report(fmt::format("history changes ({} per account)", per_account).c_str(), log.changes(),
+         heap_bytes() - before);
 }
 
 }  // namespace

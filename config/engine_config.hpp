@@ -65,7 +65,7 @@ struct engine_config {
   uint64_t id_retention_s = 7 * 24 * 3600; // how long transaction ids are remembered
   uint64_t history_retention_s = 30 * 24 * 3600;  // how long account history is kept (the
                                                   // journal is kept as long for it)
-  uint32_t history_max_per_account = 1000;  // newest changes kept per account
+  uint64_t history_max_bytes = uint64_t{1} << 30;  // history log per ledger shard
   uint32_t partner_flush_interval_us = 1000;  // ledger shards push partner deltas this often
   uint32_t max_shard_queue = 100000;  // answers waiting for the journal in one shard before
                                       // `overloaded`

@@ -142,10 +142,11 @@ std::vector<setting> engine_rows() {
        .max = 100LL * 365 * 24 * 3600,
        .help = "how long account history (the `history` op) is kept; the journal is kept as "
                "long, whatever the snapshots (0: no history)"},
-      {.section = "engine", .key = "history_max_per_account",
-       .flag = "--history-max-per-account",
-       .member = &engine_config::history_max_per_account, .unit = "changes", .min = 0,
-       .max = 1'000'000, .help = "newest changes kept per account in memory (0: no history)"},
+      {.section = "engine", .key = "history_max_bytes", .flag = "--history-max-bytes",
+       .member = &engine_config::history_max_bytes, .unit = "bytes", .min = 1 << 20,
+       .max = int64_t{1} << 40,
+       .help = "memory for account history per ledger shard (1 MiB blocks); beyond it the "
+               "oldest changes go first"},
       {.section = "engine", .key = "partner_flush_interval_us",
        .flag = "--partner-flush-interval-us",
        .member = &engine_config::partner_flush_interval_us, .unit = "us", .min = 1,

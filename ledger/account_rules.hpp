@@ -24,10 +24,18 @@ struct account_state {
   currency_code currency = 0;
   account_kind kind = account_kind::player;
   account_status status = account_status::active;
-  friend bool operator==(const account_state&, const account_state&) = default;
+  // The position of its newest change in its shard's history log (ledger/history.hpp; 0:
+  // none). The shard's, like the partner marks; not part of the ledger's state (not
+  // journaled, not compared), and put back with the account when a change is undone.
+  uint64_t history_head = 0;
+  friend bool operator==(const account_state& a, const account_state& b) {
+    return a.balance == b.balance && a.version == b.version &&
+           a.partner_bits == b.partner_bits && a.currency == b.currency && a.kind == b.kind &&
+           a.status == b.status;
+  }
 };
 
-/// Player accounts by id: what a ledger shard holds, idle or busy (a 64-byte slot per
+/// Player accounts by id: what a ledger shard holds, idle or busy (a 72-byte slot per
 /// account plus the table's spare room; ids longer than 15 bytes add a heap copy).
 using account_map = absl::flat_hash_map<std::string, account_state>;
 

@@ -1,6 +1,5 @@
 #include "ledger/history.hpp"
 
-#include <algorithm>
 #include <cstring>
 
 #include "base/invariant.hpp"
@@ -10,46 +9,57 @@ namespace settle::ledger {
 
 namespace {
 
-/// The fixed part of a stored change (copied in and out with memcpy: no alignment needed).
-struct stored_header {
-  int64_t amount = 0, balance = 0, at_unix_ms = 0;
-  uint64_t version = 0;
-  uint8_t kind = 0;
-  uint8_t lengths[6] = {};
+// A change in the log: amount, balance, at, version, prev (5 x 8 bytes), kind, the lengths
+// of its six strings (txn, partner, round, game, ref, to), then those strings. Copied in and
+// out with memcpy: no alignment needed. prev and heads are positions + 1 (0: none).
+constexpr size_t header_bytes = 5 * 8 + 1 + 6;
+constexpr size_t string_count = 6;
 
-  size_t text_bytes() const {
-    size_t n = 0;
+struct entry {
+  int64_t nums[5] = {};  // amount, balance, at, version, prev
+  uint8_t kind = 0;
+  uint8_t lengths[string_count] = {};
+  const char* text = nullptr;
+
+  uint64_t version() const { return static_cast<uint64_t>(nums[3]); }
+  uint64_t prev() const { return static_cast<uint64_t>(nums[4]); }
+  size_t size() const {
+    size_t n = header_bytes;
     for (auto l : lengths)
       n += l;
     return n;
   }
 };
 
-using header_bytes = std::integral_constant<size_t, sizeof(int64_t) * 4 + 7>;
-
-void put_header(std::string& out, const int64_t (&nums)[4], uint8_t kind,
-                const uint8_t (&lengths)[6]) {
-  char buf[header_bytes::value];
-  std::memcpy(buf, nums, sizeof nums);
-  buf[32] = static_cast<char>(kind);
-  std::memcpy(buf + 33, lengths, sizeof lengths);
-  out.append(buf, sizeof buf);
+entry read_entry(const char* p, size_t room) {
+  SETTLE_ASSERT(room >= header_bytes, "a history change cut short");
+  entry e;
+  std::memcpy(e.nums, p, sizeof e.nums);
+  e.kind = static_cast<uint8_t>(p[40]);
+  std::memcpy(e.lengths, p + 41, sizeof e.lengths);
+  e.text = p + header_bytes;
+  SETTLE_ASSERT(e.size() <= room, "a history change's strings cut short");
+  return e;
 }
 
-stored_header read_header(const std::string& bytes, size_t at) {
-  SETTLE_ASSERT(at + header_bytes::value <= bytes.size(), "a history change cut short");
-  stored_header h;
-  int64_t nums[4];
-  std::memcpy(nums, bytes.data() + at, sizeof nums);
-  h.amount = nums[0];
-  h.balance = nums[1];
-  h.at_unix_ms = nums[2];
-  h.version = static_cast<uint64_t>(nums[3]);
-  h.kind = static_cast<uint8_t>(bytes[at + 32]);
-  std::memcpy(h.lengths, bytes.data() + at + 33, sizeof h.lengths);
-  SETTLE_ASSERT(at + header_bytes::value + h.text_bytes() <= bytes.size(),
-                "a history change's strings cut short");
-  return h;
+history_change load(const entry& e) {
+  history_change out;
+  std::string* fields[] = {&out.txn, &out.partner, &out.round, &out.game, &out.ref, &out.to};
+  const char* at = e.text;
+  for (size_t i = 0; i < string_count; ++i) {
+    fields[i]->assign(at, e.lengths[i]);
+    at += e.lengths[i];
+  }
+  out.amount = e.nums[0];
+  out.balance = e.nums[1];
+  out.at_unix_ms = e.nums[2];
+  out.version = e.version();
+  out.kind = static_cast<protocol::txn_kind>(e.kind);
+  return out;
+}
+
+std::string_view partner_of(const entry& e) {
+  return {e.text + e.lengths[0], e.lengths[1]};
 }
 
 }  // namespace
@@ -58,156 +68,115 @@ bool kept_in_history(const record_view& rec) {
   return rec.type == record_type::txn && rec.outcome == protocol::txn_status::applied;
 }
 
-std::vector<size_t> history_book::offsets(const account_log& log) {
-  std::vector<size_t> out;
-  out.reserve(log.count);
-  for (size_t at = log.first; at < log.bytes.size();) {
-    out.push_back(at);
-    at += header_bytes::value + read_header(log.bytes, at).text_bytes();
-  }
-  SETTLE_ASSERT(out.size() == log.count, "a history log whose count does not match");
-  return out;
+const history_log::block* history_log::block_of(uint64_t pos) const {
+  if (pos == 0)
+    return nullptr;
+  const uint64_t seq = (pos - 1) / block_bytes;
+  if (seq < first_block_ || seq - first_block_ >= blocks_.size())
+    return nullptr;
+  return &blocks_[seq - first_block_];
 }
 
-history_change history_book::load(const account_log& log, size_t at) {
-  const auto h = read_header(log.bytes, at);
-  history_change out;
-  std::string* fields[] = {&out.txn, &out.partner, &out.round, &out.game, &out.ref, &out.to};
-  size_t from = at + header_bytes::value;
-  for (size_t i = 0; i < std::size(fields); ++i) {
-    fields[i]->assign(log.bytes, from, h.lengths[i]);
-    from += h.lengths[i];
-  }
-  out.amount = h.amount;
-  out.balance = h.balance;
-  out.at_unix_ms = h.at_unix_ms;
-  out.version = h.version;
-  out.kind = static_cast<protocol::txn_kind>(h.kind);
-  return out;
+void history_log::drop_oldest_block() {
+  changes_ -= blocks_.front().changes;
+  // Kept for the next block: its pages are mapped already (a new block's are faulted in,
+  // and zeroed by the kernel, as they are first written).
+  spare_ = std::move(blocks_.front().bytes);
+  blocks_.erase(blocks_.begin());  // at most max_bytes / 1 MiB of them
+  ++first_block_;
 }
 
-void history_book::drop_oldest(account_log& log, uint32_t n) {
-  for (uint32_t i = 0; i < n; ++i)
-    log.first += header_bytes::value + read_header(log.bytes, log.first).text_bytes();
-  log.count -= n;
-  changes_ -= n;
-  // Compact once half the buffer is dropped: amortized O(1) per change.
-  if (log.first > 0 && log.first * 2 >= log.bytes.size()) {
-    log.bytes.erase(0, log.first);
-    log.first = 0;
+uint64_t history_log::add(const record_view& rec, uint64_t head) {
+  SETTLE_ASSERT(kept_in_history(rec), "a record history does not keep");
+  const std::string_view parts[string_count] = {rec.txn_id, rec.partner, rec.round,
+                                                rec.game,   rec.ref,     rec.to};
+  size_t size = header_bytes;
+  for (auto p : parts) {
+    SETTLE_ASSERT(p.size() <= 255, "an id longer than history keeps");
+    size += p.size();
   }
-}
-
-void history_book::add(const record_view& rec) {
-  if (!kept_in_history(rec) || limits_.max_per_account == 0)
-    return;
-  auto slot = by_account_.find(key(rec.account));
-  if (slot == by_account_.end())
-    slot = by_account_.emplace(std::string{rec.account}, account_log{}).first;
-  auto& log = slot->second;
-  SETTLE_ASSERT(log.count == 0 || log.newest_version < rec.version_after,
-                "history of '" + std::string{rec.account} + "' going back to version " +
-                    std::to_string(rec.version_after));
-  const std::string_view parts[] = {rec.txn_id, rec.partner, rec.round,
-                                    rec.game,   rec.ref,     rec.to};
-  uint8_t lengths[6];
-  for (size_t i = 0; i < std::size(parts); ++i) {
-    SETTLE_ASSERT(parts[i].size() <= 255, "an id longer than history keeps");
-    lengths[i] = static_cast<uint8_t>(parts[i].size());
+  if (blocks_.empty() || blocks_.back().used + size > block_bytes) {
+    if (!blocks_.empty() && (blocks_.size() + 1) * block_bytes > limits_.max_bytes)
+      drop_oldest_block();
+    auto bytes = spare_ ? std::move(spare_) : std::make_unique_for_overwrite<char[]>(block_bytes);
+    blocks_.push_back({std::move(bytes), 0, 0, INT64_MIN});
   }
-  const int64_t nums[4] = {rec.amount, rec.balance_after, rec.at_unix_ms,
-                           static_cast<int64_t>(rec.version_after)};
-  put_header(log.bytes, nums, static_cast<uint8_t>(rec.kind), lengths);
-  for (auto p : parts)
-    log.bytes.append(p);
-  ++log.count;
-  log.newest_version = rec.version_after;
+  auto& b = blocks_.back();
+  char* p = b.bytes.get() + b.used;
+  const int64_t nums[5] = {rec.amount, rec.balance_after, rec.at_unix_ms,
+                           static_cast<int64_t>(rec.version_after), static_cast<int64_t>(head)};
+  std::memcpy(p, nums, sizeof nums);
+  p[40] = static_cast<char>(rec.kind);
+  char* text = p + header_bytes;
+  for (size_t i = 0; i < string_count; ++i) {
+    p[41 + i] = static_cast<char>(parts[i].size());
+    std::memcpy(text, parts[i].data(), parts[i].size());
+    text += parts[i].size();
+  }
+  const uint64_t pos = (first_block_ + blocks_.size() - 1) * block_bytes + b.used + 1;
+  SETTLE_ASSERT(pos > head, "a history change linked to a later one");
+  b.used += size;
+  ++b.changes;
+  b.newest_at_ms = std::max(b.newest_at_ms, rec.at_unix_ms);
   ++changes_;
-  if (log.count > limits_.max_per_account)
-    drop_oldest(log, log.count - limits_.max_per_account);
+  return pos;
 }
 
-bool history_book::add_replayed(const record_view& rec) {
-  if (!kept_in_history(rec))
+std::vector<history_change> history_log::page(uint64_t head, uint32_t limit,
+                                              uint64_t before_version, std::string_view partner,
+                                              int64_t now_unix_ms) const {
+  std::vector<history_change> out;
+  const int64_t oldest_kept = now_unix_ms - limits_.retention_ms;
+  for (uint64_t pos = head; out.size() < limit;) {
+    const block* b = block_of(pos);
+    if (b == nullptr)
+      break;  // none, or dropped with its block: every older one went too
+    const size_t offset = (pos - 1) % block_bytes;
+    SETTLE_ASSERT(offset < b->used, "a history position past its block's end");
+    const entry e = read_entry(b->bytes.get() + offset, b->used - offset);
+    if (e.nums[2] < oldest_kept)
+      break;
+    SETTLE_ASSERT(e.prev() < pos, "a history chain going forward");
+    pos = e.prev();
+    if (before_version != 0 && e.version() >= before_version)
+      continue;
+    if (!partner.empty() && partner_of(e) != partner)
+      continue;
+    out.push_back(load(e));
+  }
+  return out;
+}
+
+size_t history_log::expire(int64_t now_unix_ms) {
+  const int64_t oldest_kept = now_unix_ms - limits_.retention_ms;
+  const size_t before = changes_;
+  // The newest block is kept: it is being written.
+  while (blocks_.size() > 1 && blocks_.front().newest_at_ms < oldest_kept)
+    drop_oldest_block();
+  return before - changes_;
+}
+
+bool history_log::add_replayed(const record_view& rec) {
+  if (!enabled() || !kept_in_history(rec))
     return false;
-  auto slot = by_account_.find(key(rec.account));
-  if (slot != by_account_.end() && slot->second.count > 0 &&
-      slot->second.newest_version >= rec.version_after)
-    return false;
-  add(rec);
+  auto slot = heads_.find(key(rec.account));
+  uint64_t head = slot == heads_.end() ? 0 : slot->second;
+  if (const block* b = block_of(head); b != nullptr) {
+    const size_t offset = (head - 1) % block_bytes;
+    if (read_entry(b->bytes.get() + offset, b->used - offset).version() >= rec.version_after)
+      return false;
+  }
+  head = add(rec, head);
+  if (slot == heads_.end())
+    heads_.emplace(std::string{rec.account}, head);
+  else
+    slot->second = head;
   return true;
 }
 
-void history_book::undo_after(std::string_view account, uint64_t version) {
-  auto slot = by_account_.find(key(account));
-  if (slot == by_account_.end())
-    return;
-  auto& log = slot->second;
-  if (log.count == 0 || log.newest_version <= version)
-    return;
-  const auto at = offsets(log);
-  size_t keep = at.size();
-  while (keep > 0 && read_header(log.bytes, at[keep - 1]).version > version)
-    --keep;
-  log.bytes.resize(keep == at.size() ? log.bytes.size() : at[keep]);
-  changes_ -= at.size() - keep;
-  log.count = static_cast<uint32_t>(keep);
-  log.newest_version = keep == 0 ? 0 : read_header(log.bytes, at[keep - 1]).version;
-  SETTLE_ASSERT(log.count == 0 || log.newest_version <= version,
-                "history undo left a newer change");
-}
-
-void history_book::forget(std::string_view account) {
-  auto slot = by_account_.find(key(account));
-  if (slot == by_account_.end())
-    return;
-  changes_ -= slot->second.count;
-  by_account_.erase(slot);
-}
-
-size_t history_book::expire(int64_t now_unix_ms) {
-  const int64_t oldest_kept = now_unix_ms - limits_.retention_ms;
-  size_t dropped = 0;
-  for (auto it = by_account_.begin(); it != by_account_.end();) {
-    auto& log = it->second;
-    uint32_t n = 0;
-    for (size_t at = log.first; n < log.count;) {
-      const auto h = read_header(log.bytes, at);
-      if (h.at_unix_ms >= oldest_kept)
-        break;
-      ++n;
-      at += header_bytes::value + h.text_bytes();
-    }
-    if (n > 0) {
-      drop_oldest(log, n);
-      dropped += n;
-    }
-    if (log.count == 0)
-      by_account_.erase(it++);
-    else
-      ++it;
-  }
-  return dropped;
-}
-
-std::vector<history_change> history_book::page(std::string_view account, uint32_t limit,
-                                               uint64_t before_version,
-                                               std::string_view partner) const {
-  std::vector<history_change> out;
-  auto slot = by_account_.find(key(account));
-  if (slot == by_account_.end())
-    return out;
-  const auto& log = slot->second;
-  const auto at = offsets(log);
-  for (size_t i = at.size(); i > 0 && out.size() < limit; --i) {
-    auto c = load(log, at[i - 1]);
-    if (before_version != 0 && c.version >= before_version)
-      continue;
-    if (!partner.empty() && c.partner != partner)
-      continue;
-    out.push_back(std::move(c));
-  }
-  return out;
+uint64_t history_log::head_of(std::string_view account) const {
+  auto slot = heads_.find(key(account));
+  return slot == heads_.end() ? 0 : slot->second;
 }
 
 }  // namespace settle::ledger

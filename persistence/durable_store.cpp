@@ -176,18 +176,16 @@ void durable_store::request_snapshot(std::function<void(bool, std::string)> done
   wake_.notify_all();
 }
 
-std::vector<ledger::history_book> durable_store::load_history() {
+std::vector<ledger::history_log> durable_store::load_history() {
   auto t0 = clock_type::now();
   redis_connection conn{opts_.address};
   auto out = scan_history(conn, opts_.journal.stream_prefix, opts_.shards, opts_.history,
                           wall_clock_ms(), wall_clock_offset_ms().load());
-  size_t changes = 0, accounts = 0;
-  for (const auto& book : out) {
-    changes += book.changes();
-    accounts += book.accounts();
-  }
-  opts_.log("history: " + std::to_string(changes) + " changes of " + std::to_string(accounts) +
-            " accounts read from the journal in " + fixed1(ms_since(t0)) + " ms");
+  size_t changes = 0;
+  for (const auto& log : out)
+    changes += log.changes();
+  opts_.log("history: " + std::to_string(changes) + " changes read from the journal in " +
+            fixed1(ms_since(t0)) + " ms");
   return out;
 }
 
@@ -201,7 +199,7 @@ std::string durable_store::take_snapshot() {
     expire_ids(img, unix_ms() / 1000, opts_.id_retention_s);
     // The journal is kept for partner settlement's open periods and for account history.
     const int64_t keep_from = std::min(journal_hold_->load(),
-                                       opts_.history.max_per_account == 0
+                                       opts_.history.retention_ms <= 0
                                            ? INT64_MAX
                                            : unix_ms() - opts_.history.retention_ms);
     auto bytes = write_snapshot(opts_.address, img, opts_.journal.stream_prefix, keep_from);

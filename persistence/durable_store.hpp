@@ -54,7 +54,7 @@ public:
   durable_image take_image();
   /// Per shard, the accounts' history rebuilt from the journal of the last
   /// history.retention_ms (call once, before the engine starts; persistence/history_scan).
-  std::vector<ledger::history_book> load_history();
+  std::vector<ledger::history_log> load_history();
   std::shared_ptr<redis_journal_writer> writer() const { return writer_; }
   /// The Redis Pub/Sub publisher fed by the writer; null when publish_events is off.
   std::shared_ptr<redis_event_publisher> event_publisher() const { return publisher_; }

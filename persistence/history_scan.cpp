@@ -15,11 +15,13 @@ constexpr int64_t scan_margin_ms = 60'000;  // entry ids and record stamps may d
 
 }  // namespace
 
-std::vector<ledger::history_book> scan_history(redis_connection& c, std::string_view prefix,
-                                               uint32_t shards, ledger::history_limits limits,
-                                               int64_t now_unix_ms, int64_t offset_ms) {
-  std::vector<ledger::history_book> out(shards, ledger::history_book{limits});
-  if (limits.max_per_account == 0 || limits.retention_ms <= 0)
+std::vector<ledger::history_log> scan_history(redis_connection& c, std::string_view prefix,
+                                              uint32_t shards, ledger::history_limits limits,
+                                              int64_t now_unix_ms, int64_t offset_ms) {
+  std::vector<ledger::history_log> out;
+  for (uint32_t s = 0; s < shards; ++s)
+    out.emplace_back(limits);
+  if (limits.retention_ms <= 0)
     return out;
   const int64_t oldest = now_unix_ms - limits.retention_ms;
   const int64_t from = std::max<int64_t>(0, oldest - offset_ms - scan_margin_ms);

@@ -18,7 +18,7 @@ class redis_connection;
 /// `offset_ms`: the engine clock minus Redis's (entry ids are Redis's clock). A record whose
 /// version does not follow its account's newest kept one (journaled twice around a resync)
 /// is skipped. Throws std::runtime_error on Redis failures and damaged batches.
-std::vector<ledger::history_book> scan_history(redis_connection& c, std::string_view prefix,
+std::vector<ledger::history_log> scan_history(redis_connection& c, std::string_view prefix,
                                                uint32_t shards, ledger::history_limits limits,
                                                int64_t now_unix_ms, int64_t offset_ms);
 

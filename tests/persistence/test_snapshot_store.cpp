@@ -451,7 +451,7 @@ BOOST_AUTO_TEST_CASE(another_stream_prefix_serves_journal_snapshot_and_recovery)
   o.publish_events = false;
   o.snapshot_interval_s = 0;
   o.id_retention_s = int64_t{1} << 40;  // the records' times are made up: keep their ids
-  o.history.max_per_account = 0;  // no history: the journal is trimmed behind the snapshot
+  o.history.retention_ms = 0;  // no history: the journal is trimmed behind the snapshot
   record_writer w;
   auto player = [](int i) { return "p" + std::to_string(i); };
   for (int i = 0; i < 12; ++i) {
