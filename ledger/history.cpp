@@ -110,7 +110,8 @@ uint64_t history_log::add(const record_view& rec, uint64_t head) {
   char* text = p + header_bytes;
   for (size_t i = 0; i < string_count; ++i) {
     p[41 + i] = static_cast<char>(parts[i].size());
-    std::memcpy(text, parts[i].data(), parts[i].size());
+    // An empty string_view may hold a null data(), which memcpy must not get.
+    if (!parts[i].empty()) std::memcpy(text, parts[i].data(), parts[i].size());
     text += parts[i].size();
   }
   const uint64_t pos = (first_block_ + blocks_.size() - 1) * block_bytes + b.used + 1;

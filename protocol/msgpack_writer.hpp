@@ -66,7 +66,7 @@ public:
       byte(0xdb);
       be<4>(n);
     }
-    std::memcpy(p_, s.data(), n);
+    if (n != 0) std::memcpy(p_, s.data(), n);  // an empty view's data() may be null
     p_ += n;
   }
 
