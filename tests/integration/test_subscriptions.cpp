@@ -292,7 +292,9 @@ BOOST_AUTO_TEST_CASE(hundreds_of_subscribers_while_a_load_runs) {
     BOOST_REQUIRE_MESSAGE(r.ok(), r.message);
   }
 
-  // One thread reads every subscriber.
+  // One thread reads every subscriber; the events vectors are shared with the checks below
+  // while it runs (a push_back may move them), so both sides hold events_mutex.
+  std::mutex events_mutex;
   std::atomic<bool> reader_done{false};
   std::thread reader([&] {
     std::vector<pollfd> fds;
@@ -304,8 +306,10 @@ BOOST_AUTO_TEST_CASE(hundreds_of_subscribers_while_a_load_runs) {
         if (!(fds[i].revents & POLLIN) && followers[i].conn->events_buffered() == 0)
           continue;
         while (auto e = followers[i].conn->next_event(0))
-          if (e->kind == event_kind::balance)  // (those following all get partner totals too)
+          if (e->kind == event_kind::balance) {  // (those following all get partner totals too)
+            std::lock_guard lock(events_mutex);
             followers[i].events.push_back(std::move(*e));
+          }
       }
     }
   });
@@ -364,6 +368,7 @@ BOOST_AUTO_TEST_CASE(hundreds_of_subscribers_while_a_load_runs) {
   bool all_caught_up = false;
   while (!all_caught_up && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(50ms);
+    std::lock_guard lock(events_mutex);
     all_caught_up = std::all_of(followers.begin(), followers.end(), caught_up);
   }
   stop_reader.now();
